@@ -1,0 +1,79 @@
+//! `loop-core`: a libuv-style event loop with Node.js-exact ordering.
+//!
+//! One thread, one [`Loop`]. Each iteration runs libuv's phases in libuv
+//! 1.46's order (the libuv Node.js v20 ships): pending, idle, prepare, poll
+//! (I/O over mio), check, close, then timers, with timers also run once
+//! before the first iteration. On top sits Node.js's layer: `next_tick` and
+//! microtask queues that drain after every callback, `set_timeout`,
+//! `set_interval` and `set_immediate` with Node's exact ordering.
+//!
+//! ```
+//! use loop_core::{Loop, RunMode};
+//!
+//! // The classic: what runs first after the main program?
+//! let mut lp: Loop<Vec<String>> = Loop::new()?;
+//! lp.set_immediate(|_, out| out.push("immediate".into()));
+//! lp.next_tick(|_, out| out.push("nextTick".into()));
+//! lp.queue_microtask(|_, out| out.push("microtask".into()));
+//! let mut out = vec!["main".to_string()];
+//! lp.run(RunMode::Default, &mut out)?;
+//! assert_eq!(out, ["main", "nextTick", "microtask", "immediate"]);
+//! # Ok::<(), loop_core::Error>(())
+//! ```
+//!
+//! # Contents
+//!
+//! - [`event_loop`](Loop): the loop, `run` and its modes, liveness, `stop`,
+//!   close, ref/unref, `handles()`, deferred (pending) callbacks, requests;
+//! - timers ([`Loop::timer_start`]) over an indexed min-heap;
+//! - idle, prepare and check handles ([`Loop::idle_start`]…);
+//! - async handles ([`Loop::async_init`], [`AsyncSender`]);
+//! - signal watchers ([`Loop::signal_start`]);
+//! - I/O watchers ([`Loop::io_init`]), the base of `loop-net`;
+//! - the Node.js layer ([`Loop::next_tick`], [`Loop::set_timeout`]…);
+//! - clocks ([`Clock`], [`ManualClock`]) for tests that never sleep;
+//! - instrumentation ([`Metrics`], [`TraceEvent`], `tracing` events).
+//!
+//! # Sharing state with callbacks
+//!
+//! Callbacks are `FnMut(&mut Loop<D>, &mut D)`: the loop, to schedule,
+//! cancel or close anything (the callback's own handle included), and the
+//! embedder's state `D`, passed to [`Loop::run`]. This is calloop's pattern;
+//! it avoids `Rc<RefCell<…>>` and cannot double-borrow, because the loop
+//! takes a callback out of its slot before calling it.
+//!
+//! # Panics
+//!
+//! A panic in a callback propagates out of [`Loop::run`] after the loop has
+//! put its queues back in order; the loop can be run again.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod async_handle;
+mod clock;
+mod error;
+mod event_loop;
+mod handle;
+mod heap;
+mod idle;
+mod io;
+mod node;
+mod signal;
+mod timer;
+mod trace;
+
+pub use async_handle::AsyncSender;
+pub use clock::{Clock, ManualClock};
+pub use error::{Error, Result};
+pub use event_loop::{ActiveRequest, Loop, LoopBuilder, RunMode};
+pub use handle::{
+    AsyncId, CheckId, HandleId, HandleInfo, HandleKind, IdleId, IoId, PrepareId, SignalId, TimerId,
+};
+pub use heap::IndexedHeap;
+pub use io::Ready;
+pub use node::{Immediate, Timeout};
+pub use trace::{CallbackKind, Metrics, Phase, TraceEvent};
+
+/// Re-export of mio, whose sources and registry the I/O handles use.
+pub use mio;
