@@ -72,14 +72,16 @@ impl<D> Loop<D> {
     /// A new async handle (`uv_async_init`), active and referenced: it keeps
     /// the loop alive until closed or unreferenced. `cb` runs on the loop
     /// thread, in the poll phase, after one or more sends.
-    pub fn async_init(&mut self, cb: impl FnMut(&mut Loop<D>, &mut D) + 'static) -> Result<AsyncId> {
+    pub fn async_init(
+        &mut self,
+        cb: impl FnMut(&mut Loop<D>, &mut D) + 'static,
+    ) -> Result<AsyncId> {
         if self.async_shared.is_none() {
-            let waker = mio::Waker::new(self.poll.registry(), WAKER_TOKEN).map_err(|source| {
-                Error::Io {
+            let waker =
+                mio::Waker::new(self.poll.registry(), WAKER_TOKEN).map_err(|source| Error::Io {
                     op: "async init (eventfd)",
                     source,
-                }
-            })?;
+                })?;
             self.async_shared = Some(Arc::new(AsyncShared {
                 waker,
                 queue: Mutex::new(Vec::new()),
@@ -136,7 +138,8 @@ impl<D> Loop<D> {
                     // Cleared before the callback: a send from inside it
                     // (or racing with it) queues the handle again.
                     Body::Async(flag) => {
-                        flag.pending.store(false, std::sync::atomic::Ordering::Release);
+                        flag.pending
+                            .store(false, std::sync::atomic::Ordering::Release);
                         true
                     }
                     _ => false,

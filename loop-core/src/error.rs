@@ -58,7 +58,9 @@ impl fmt::Display for Error {
             Error::Closing { op, id } => write!(f, "{op}: handle {id} is closing"),
             Error::InvalidArgument { op, why } => write!(f, "{op}: invalid argument: {why}"),
             Error::Reentrant => write!(f, "run: called from inside a callback of the same loop"),
-            Error::Disconnected => write!(f, "async send: the handle was closed or its loop dropped"),
+            Error::Disconnected => {
+                write!(f, "async send: the handle was closed or its loop dropped")
+            }
             Error::Io { op, source } => write!(f, "{op}: {source}"),
         }
     }

@@ -36,15 +36,15 @@
 //!   back in order (nothing that was due is lost), and the panic resumes out
 //!   of `run`. The loop stays usable.
 
+use crate::async_handle::AsyncShared;
 use crate::clock::{Clock, ClockSource, ManualClock};
 use crate::error::{Error, Result};
 use crate::handle::{HandleId, HandleInfo, HandleKind};
 use crate::heap::IndexedHeap;
-use crate::node::NodeState;
-use crate::trace::{CallbackKind, Metrics, Phase, TraceEvent};
-use crate::async_handle::AsyncShared;
-use crate::signal::SignalState;
 use crate::io::Ready;
+use crate::node::NodeState;
+use crate::signal::SignalState;
+use crate::trace::{CallbackKind, Metrics, Phase, TraceEvent};
 use slab::Slab;
 use std::any::Any;
 use std::collections::VecDeque;
@@ -110,9 +110,14 @@ pub(crate) enum Body {
         ready: bool,
     },
     /// Idle, prepare and check: the pass in which it is still to run.
-    Queue { pass: u64 },
+    Queue {
+        pass: u64,
+    },
     Async(Arc<crate::async_handle::AsyncFlag>),
-    Signal { signum: i32, oneshot: bool },
+    Signal {
+        signum: i32,
+        oneshot: bool,
+    },
     Io,
 }
 
@@ -171,6 +176,7 @@ impl LoopBuilder {
             timer_ready: VecDeque::new(),
             queues: [Vec::new(), Vec::new(), Vec::new()],
             pass: 0,
+            queue_spare: Vec::new(),
             pending: VecDeque::new(),
             closing: Vec::new(),
             stop_flag: false,
@@ -233,6 +239,7 @@ pub struct Loop<D = ()> {
     /// Idle, prepare and check handles, most recently started first.
     pub(crate) queues: [Vec<u32>; 3],
     pub(crate) pass: u64,
+    queue_spare: Vec<u32>,
     pub(crate) pending: VecDeque<Job<D>>,
     /// Closing handles, in `close` order (their callbacks run in reverse).
     pub(crate) closing: Vec<u32>,
@@ -263,15 +270,18 @@ pub(crate) const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 /// Token of the signal pipe.
 pub(crate) const SIGNAL_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 
+impl Loop {
+    /// Options for a new loop (its clock, its event buffer); the state type
+    /// is chosen by [`LoopBuilder::build`].
+    pub fn builder() -> LoopBuilder {
+        LoopBuilder::default()
+    }
+}
+
 impl<D> Loop<D> {
     /// A loop on the system clock.
     pub fn new() -> Result<Self> {
         LoopBuilder::default().build()
-    }
-
-    /// Options for a new loop (its clock, its event buffer).
-    pub fn builder() -> LoopBuilder {
-        LoopBuilder::default()
     }
 
     // ----- time -----
@@ -485,7 +495,11 @@ impl<D> Loop<D> {
 
     fn enter(&mut self, phase: Phase) {
         self.phase = phase;
-        tracing::trace!(phase = phase.name(), iteration = self.metrics.iterations, "phase");
+        tracing::trace!(
+            phase = phase.name(),
+            iteration = self.metrics.iterations,
+            "phase"
+        );
     }
 
     // ----- callbacks -----
@@ -607,16 +621,17 @@ impl<D> Loop<D> {
         self.enter([Phase::Idle, Phase::Prepare, Phase::Check][q]);
         self.pass += 1;
         let pass = self.pass;
-        let snap = std::mem::take(&mut self.queues[q]);
+        // The snapshot swaps with a spare buffer: no allocation per pass.
+        let spare = std::mem::take(&mut self.queue_spare);
+        let snap = std::mem::replace(&mut self.queues[q], spare);
         for &idx in &snap {
             if let Body::Queue { pass: p } = &mut self.handles[idx as usize].body {
                 *p = pass;
             }
         }
         for (i, &idx) in snap.iter().enumerate() {
-            let slot = &mut self.handles[idx as usize];
-            match &mut slot.body {
-                Body::Queue { pass: p } if *p == pass => *p = 0,
+            match self.handles.get_mut(idx as usize).map(|s| &mut s.body) {
+                Some(Body::Queue { pass: p }) if *p == pass => *p = 0,
                 _ => continue,
             }
             self.queues[q].push(idx);
@@ -632,9 +647,12 @@ impl<D> Loop<D> {
                         }
                     }
                 }
-                return;
+                break;
             }
         }
+        let mut snap = snap;
+        snap.clear();
+        self.queue_spare = snap;
     }
 
     fn poll_io(&mut self, timeout: Option<u64>, data: &mut D) -> Result<()> {

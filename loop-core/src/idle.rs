@@ -88,7 +88,14 @@ macro_rules! queue_handle {
 }
 
 queue_handle!(IdleId, IDLE, "idle", idle_init, idle_start, idle_stop);
-queue_handle!(PrepareId, PREPARE, "prepare", prepare_init, prepare_start, prepare_stop);
+queue_handle!(
+    PrepareId,
+    PREPARE,
+    "prepare",
+    prepare_init,
+    prepare_start,
+    prepare_stop
+);
 queue_handle!(CheckId, CHECK, "check", check_init, check_start, check_stop);
 
 impl HandleKind {

@@ -34,10 +34,11 @@ impl<D> Loop<D> {
     /// A new, stopped signal watcher (`uv_signal_init`).
     pub fn signal_init(&mut self) -> Result<SignalId> {
         if self.signals.is_none() {
-            let mut signals = Signals::new(std::iter::empty::<i32>()).map_err(|source| Error::Io {
-                op: "signal init (self-pipe)",
-                source,
-            })?;
+            let mut signals =
+                Signals::new(std::iter::empty::<i32>()).map_err(|source| Error::Io {
+                    op: "signal init (self-pipe)",
+                    source,
+                })?;
             self.poll
                 .registry()
                 .register(&mut signals, SIGNAL_TOKEN, mio::Interest::READABLE)
@@ -147,7 +148,9 @@ impl<D> Loop<D> {
         let delivered: Vec<i32> = state.signals.pending().collect();
         // Closed watchers leave the list here rather than at close.
         let handles = &self.handles;
-        state.handles.retain(|&i| handles.contains(i as usize) && handles[i as usize].kind == HandleKind::Signal);
+        state.handles.retain(|&i| {
+            handles.contains(i as usize) && handles[i as usize].kind == HandleKind::Signal
+        });
         let list = state.handles.clone();
         for signum in delivered {
             tracing::debug!(signum, "signal delivered");

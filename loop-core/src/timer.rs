@@ -12,7 +12,7 @@
 //! its callback (drift, no catch-up), as `uv_timer_again` does.
 
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, CbArg, Cb, Loop, RUNNING};
+use crate::event_loop::{AnyCb, Body, Cb, CbArg, Loop, RUNNING};
 use crate::handle::{HandleKind, TimerId};
 use crate::trace::Phase;
 
@@ -188,6 +188,22 @@ impl<D> Loop<D> {
                     }
                 }
                 return;
+            }
+        }
+        // Node.js's one timer follows libuv 1.46, which Node v20 ships: there
+        // `uv__run_timers` re-reads the heap after every callback, and Node
+        // refreshes the loop time inside its callbacks, so when its timer is
+        // re-armed already due, it runs again in this same pass.
+        while let Some(uv) = self.node_timer_handle() {
+            match self.timers.key(uv) {
+                Some((due, _)) if due <= self.time => {
+                    self.timer_stop_idx(uv);
+                    self.invoke(uv, CbArg::None, data);
+                    if self.panic.is_some() {
+                        return;
+                    }
+                }
+                _ => break,
             }
         }
     }

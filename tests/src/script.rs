@@ -95,7 +95,12 @@ fn bad(at: &str, what: &str, got: &Value) -> Invalid {
     Invalid(format!("{at}: expected {what}, got {got}"))
 }
 
-fn check_keys(v: &Value, at: &str, required: &[&str], optional: &[&str]) -> Result<Map<String, Value>, Invalid> {
+fn check_keys(
+    v: &Value,
+    at: &str,
+    required: &[&str],
+    optional: &[&str],
+) -> Result<Map<String, Value>, Invalid> {
     let Value::Object(m) = v else {
         return Err(bad(at, "an object", v));
     };
@@ -146,7 +151,11 @@ fn ops(v: &Value, at: &str) -> Result<Ops, Invalid> {
 }
 
 fn parse_op(op: &Value, at: &str) -> Result<Op, Invalid> {
-    let Some((k, v)) = op.as_object().filter(|m| m.len() == 1).and_then(|m| m.iter().next()) else {
+    let Some((k, v)) = op
+        .as_object()
+        .filter(|m| m.len() == 1)
+        .and_then(|m| m.iter().next())
+    else {
         return Err(bad(at, "an op: an object with exactly one key", op));
     };
     let here = format!("{at}.{k}");
@@ -159,10 +168,17 @@ fn parse_op(op: &Value, at: &str) -> Result<Op, Invalid> {
         "microtask" => Op::Microtask(ops(v, &here)?),
         "fs" => Op::Fs(ops(v, &here)?),
         "timeout" | "interval" => {
-            let optional: &[&str] = if k == "interval" { &["id", "times"] } else { &["id"] };
+            let optional: &[&str] = if k == "interval" {
+                &["id", "times"]
+            } else {
+                &["id"]
+            };
             let m = check_keys(v, &here, &["ms", "do"], optional)?;
             let ms = int(&m["ms"], &format!("{here}.ms"), 0, MAX_MS)?;
-            let id = m.get("id").map(|i| non_empty(i, &format!("{here}.id"))).transpose()?;
+            let id = m
+                .get("id")
+                .map(|i| non_empty(i, &format!("{here}.id")))
+                .transpose()?;
             let times = m
                 .get("times")
                 .map(|t| int(t, &format!("{here}.times"), 1, 1_000_000))
@@ -181,7 +197,10 @@ fn parse_op(op: &Value, at: &str) -> Result<Op, Invalid> {
         }
         "immediate" => {
             let m = check_keys(v, &here, &["do"], &["id"])?;
-            let id = m.get("id").map(|i| non_empty(i, &format!("{here}.id"))).transpose()?;
+            let id = m
+                .get("id")
+                .map(|i| non_empty(i, &format!("{here}.id")))
+                .transpose()?;
             Op::Immediate {
                 id,
                 body: ops(&m["do"], &format!("{here}.do"))?,
@@ -197,7 +216,8 @@ fn parse_op(op: &Value, at: &str) -> Result<Op, Invalid> {
 
 /// Parses and validates a script from its JSON text.
 pub fn parse(text: &str) -> Result<Script, Invalid> {
-    let v: Value = serde_json::from_str(text).map_err(|e| Invalid(format!("cannot read JSON: {e}")))?;
+    let v: Value =
+        serde_json::from_str(text).map_err(|e| Invalid(format!("cannot read JSON: {e}")))?;
     let m = check_keys(&v, "(top)", &["name", "about", "main"], &[])?;
     Ok(Script {
         name: non_empty(&m["name"], "name")?,
@@ -276,7 +296,12 @@ fn step(lp: &mut L, st: &mut State, op: &Op) {
             let t = lp.set_timeout(*ms, move |lp, st| exec(lp, st, &body));
             bind(st, id, Bound::Timer(t));
         }
-        Op::Interval { ms, id, times, body } => {
+        Op::Interval {
+            ms,
+            id,
+            times,
+            body,
+        } => {
             let (body, times) = (body.clone(), *times);
             let mut runs = 0;
             let t = lp.set_interval(*ms, move |lp, st, me| {

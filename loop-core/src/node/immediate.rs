@@ -111,7 +111,9 @@ impl<D> Immediates<D> {
     }
 
     fn get(&self, im: Immediate) -> Option<&Entry<D>> {
-        self.entries.get(im.index as usize).filter(|e| e.gen == im.gen)
+        self.entries
+            .get(im.index as usize)
+            .filter(|e| e.gen == im.gen)
     }
 }
 
@@ -145,7 +147,11 @@ impl<D: 'static> Loop<D> {
         // handle, started while referenced immediates exist, keeps the loop
         // alive (and poll from blocking).
         let check = self.check_init_flags(INTERNAL);
-        self.queue_start_idx(crate::event_loop::CHECK, check.0.index, Box::new(check_immediate::<D>));
+        self.queue_start_idx(
+            crate::event_loop::CHECK,
+            check.0.index,
+            Box::new(check_immediate::<D>),
+        );
         self.set_ref_idx(check.0.index, false);
         let idle = self.idle_init_flags(INTERNAL);
         self.node.immediates.check = Some(check);
@@ -184,7 +190,11 @@ impl<D: 'static> Loop<D> {
     /// `immediate.ref()`.
     pub fn immediate_ref(&mut self, i: Immediate) {
         let im = &mut self.node.immediates;
-        let Some(e) = im.entries.get_mut(i.index as usize).filter(|e| e.gen == i.gen) else {
+        let Some(e) = im
+            .entries
+            .get_mut(i.index as usize)
+            .filter(|e| e.gen == i.gen)
+        else {
             return;
         };
         if !e.refed {
@@ -199,7 +209,11 @@ impl<D: 'static> Loop<D> {
     /// `immediate.unref()`: it no longer keeps the loop alive.
     pub fn immediate_unref(&mut self, i: Immediate) {
         let im = &mut self.node.immediates;
-        let Some(e) = im.entries.get_mut(i.index as usize).filter(|e| e.gen == i.gen) else {
+        let Some(e) = im
+            .entries
+            .get_mut(i.index as usize)
+            .filter(|e| e.gen == i.gen)
+        else {
             return;
         };
         if e.refed {

@@ -159,6 +159,13 @@ impl<D> Timers<D> {
     }
 }
 
+impl<D> Loop<D> {
+    /// The slot of the Node.js layer's loop timer, once it exists.
+    pub(crate) fn node_timer_handle(&self) -> Option<u32> {
+        self.node.timers.uv.map(|t| t.0.index)
+    }
+}
+
 impl<D: 'static> Loop<D> {
     /// `getLibuvNow()`: Node refreshes the loop time whenever it reads it.
     fn libuv_now(&mut self) -> u64 {
@@ -167,7 +174,11 @@ impl<D: 'static> Loop<D> {
     }
 
     /// `setTimeout(f, ms)`. A delay below 1 or above 2^31-1 runs as 1 ms.
-    pub fn set_timeout(&mut self, ms: u64, f: impl FnOnce(&mut Loop<D>, &mut D) + 'static) -> Timeout {
+    pub fn set_timeout(
+        &mut self,
+        ms: u64,
+        f: impl FnOnce(&mut Loop<D>, &mut D) + 'static,
+    ) -> Timeout {
         self.new_node_timer(ms, false, TimerCb::Once(Box::new(f)))
     }
 
@@ -182,7 +193,11 @@ impl<D: 'static> Loop<D> {
     }
 
     fn new_node_timer(&mut self, ms: u64, repeat: bool, cb: TimerCb<D>) -> Timeout {
-        let after = if (1..=TIMEOUT_MAX).contains(&ms) { ms } else { 1 };
+        let after = if (1..=TIMEOUT_MAX).contains(&ms) {
+            ms
+        } else {
+            1
+        };
         let tm = &mut self.node.timers;
         tm.next_gen = tm.next_gen.wrapping_add(1);
         let gen = tm.next_gen;
@@ -466,7 +481,6 @@ impl<D: 'static> Loop<D> {
         }
     }
 }
-
 
 /// `RunTimers`: the callback of the one loop timer.
 fn run_node_timers<D: 'static>(lp: &mut Loop<D>, data: &mut D) {

@@ -25,7 +25,8 @@ fn main() -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<script::Script, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     script::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -40,7 +41,11 @@ fn run_file(path: &Path) -> ExitCode {
     match script::run(&s) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(out.as_bytes()).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(out.as_bytes())
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS

@@ -1,0 +1,207 @@
+//! `loop-bench [NAME]`: loop-core's benchmarks, one line `NAME ns_per_op=X`
+//! per workload (all of them without an argument).
+//!
+//! The workloads are defined as libuv's own benchmarks define them, so the
+//! figures compare with `scripts/bench-peers.sh` (libuv 1.44 in C, Node.js):
+//!
+//! - `million-timers`: start 1,000,000 timers with timeouts `i % 1000` ms,
+//!   run until all fired; wall ns per timer, start and run together
+//!   (dominated by the ~1 s the last timers wait, on every implementation);
+//! - `timer-churn`: 10,000 armed timers, then 1,000,000 re-arms (stop + start
+//!   with a new random timeout) of random ones; ns per re-arm;
+//! - `empty-iteration`: one active idle handle, `run(NoWait)` 10,000,000
+//!   times; ns per call;
+//! - `next-tick`: 10,000,000 ticks, each queued by the previous; ns per tick;
+//! - `immediate`: 1,000,000 immediates, each queued by the previous; ns per
+//!   immediate;
+//! - `async-wakeup`: a second thread sends, waits until the loop's callback
+//!   answered, sends again; 100,000 round trips; ns per round trip.
+//!
+//! Build with `--release`: `cargo run --release -p loop-tests --bin loop-bench`.
+
+use loop_core::{Loop, RunMode};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+type Workload = fn() -> f64;
+
+const WORKLOADS: &[(&str, Workload)] = &[
+    ("million-timers", million_timers),
+    ("timer-churn", timer_churn),
+    ("empty-iteration", empty_iteration),
+    ("next-tick", next_tick),
+    ("immediate", immediate),
+    ("async-wakeup", async_wakeup),
+];
+
+fn main() -> ExitCode {
+    let arg = std::env::args().nth(1);
+    let mut ran = false;
+    for (name, f) in WORKLOADS {
+        if arg.as_deref().is_none_or(|a| a == *name) {
+            println!("{name} ns_per_op={:.1}", f());
+            ran = true;
+        }
+    }
+    if !ran {
+        let names: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "usage: loop-bench [NAME]; NAME is one of {}",
+            names.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}
+
+/// A small deterministic PRNG (xorshift64*), as the C peers use.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+}
+
+fn million_timers() -> f64 {
+    const N: u64 = 1_000_000;
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut fired = 0u64;
+    let t0 = Instant::now();
+    for i in 0..N {
+        lp.add_timer(i % 1000, 0, |_, fired| *fired += 1);
+    }
+    lp.run(RunMode::Default, &mut fired).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(fired, N);
+    ns
+}
+
+fn timer_churn() -> f64 {
+    const TIMERS: usize = 10_000;
+    const REARMS: u64 = 1_000_000;
+    let mut lp: Loop<()> = Loop::new().expect("loop");
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let timers: Vec<_> = (0..TIMERS)
+        .map(|_| lp.add_timer(1 + rng.next() % 100_000, 0, |_, _| {}))
+        .collect();
+    let t0 = Instant::now();
+    for _ in 0..REARMS {
+        let t = timers[(rng.next() % TIMERS as u64) as usize];
+        lp.timer_stop(t).expect("live timer");
+        lp.timer_start(t, 1 + rng.next() % 100_000, 0, |_, _| {})
+            .expect("live timer");
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / REARMS as f64;
+    assert_eq!(lp.armed_timers(), TIMERS);
+    for t in timers {
+        lp.close(t, None).expect("live timer");
+    }
+    lp.run(RunMode::Default, &mut ()).expect("run");
+    ns
+}
+
+fn empty_iteration() -> f64 {
+    const N: u64 = 10_000_000;
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let idle = lp.idle_init();
+    lp.idle_start(idle, |_, n| *n += 1).expect("idle");
+    let mut calls = 0u64;
+    let t0 = Instant::now();
+    for _ in 0..N {
+        lp.run(RunMode::NoWait, &mut calls).expect("run");
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(calls, N);
+    ns
+}
+
+fn next_tick() -> f64 {
+    const N: u64 = 10_000_000;
+    fn tick(lp: &mut Loop<u64>, n: &mut u64) {
+        *n += 1;
+        if *n < N {
+            lp.next_tick(tick);
+        }
+    }
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut n = 0u64;
+    let t0 = Instant::now();
+    lp.next_tick(tick);
+    lp.run(RunMode::Default, &mut n).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(n, N);
+    ns
+}
+
+fn immediate() -> f64 {
+    const N: u64 = 1_000_000;
+    fn imm(lp: &mut Loop<u64>, n: &mut u64) {
+        *n += 1;
+        if *n < N {
+            lp.set_immediate(imm);
+        }
+    }
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut n = 0u64;
+    let t0 = Instant::now();
+    lp.set_immediate(imm);
+    lp.run(RunMode::Default, &mut n).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(n, N);
+    ns
+}
+
+fn async_wakeup() -> f64 {
+    const N: u64 = 100_000;
+    struct State {
+        answered: Arc<AtomicU64>,
+        peer: std::thread::Thread,
+        handle: Option<loop_core::AsyncId>,
+    }
+    let mut lp: Loop<State> = Loop::new().expect("loop");
+    let answered = Arc::new(AtomicU64::new(0));
+    let h = lp
+        .async_init(|lp, st| {
+            let n = st.answered.fetch_add(1, Ordering::AcqRel) + 1;
+            st.peer.unpark();
+            if n == N {
+                if let Some(h) = st.handle.take() {
+                    lp.close(h, None).expect("live handle");
+                }
+            }
+        })
+        .expect("async");
+    let sender = lp.async_sender(h).expect("sender");
+    let ready = Arc::new(AtomicBool::new(false));
+    let (answered2, ready2) = (Arc::clone(&answered), Arc::clone(&ready));
+    let peer = std::thread::spawn(move || {
+        while !ready2.load(Ordering::Acquire) {
+            std::thread::park();
+        }
+        for i in 1..=N {
+            sender.send().expect("send");
+            while answered2.load(Ordering::Acquire) < i {
+                std::thread::park();
+            }
+        }
+    });
+    let mut st = State {
+        answered,
+        peer: peer.thread().clone(),
+        handle: Some(h),
+    };
+    let t0 = Instant::now();
+    ready.store(true, Ordering::Release);
+    peer.thread().unpark();
+    lp.run(RunMode::Default, &mut st).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    peer.join().expect("peer thread");
+    assert_eq!(st.answered.load(Ordering::Acquire), N);
+    ns
+}
