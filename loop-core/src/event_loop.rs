@@ -55,7 +55,7 @@ use std::time::{Duration, Instant};
 /// A handle callback.
 pub(crate) type Cb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 /// A callback that runs once: ticks, microtasks, deferred and close callbacks.
-pub(crate) type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
+pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
 /// A signal callback, given the signal number.
 pub(crate) type SignalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, i32)>;
 /// An I/O callback, given the readiness.
@@ -908,7 +908,7 @@ impl<D> Loop<D> {
     pub fn close(
         &mut self,
         h: impl Into<HandleId>,
-        on_close: Option<Box<dyn FnOnce(&mut Loop<D>, &mut D)>>,
+        on_close: Option<Job<D>>,
     ) -> Result<()> {
         let id = h.into();
         let kind = self.slot_mut("close", id)?.kind;

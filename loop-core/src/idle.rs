@@ -23,7 +23,7 @@ impl<D> Loop<D> {
         &mut self,
         q: usize,
         idx: u32,
-        cb: Box<dyn FnMut(&mut Loop<D>, &mut D)>,
+        cb: crate::event_loop::Cb<D>,
     ) {
         let slot = &mut self.handles[idx as usize];
         if slot.flags & ACTIVE != 0 {

@@ -66,7 +66,7 @@ mod trace;
 pub use async_handle::AsyncSender;
 pub use clock::{Clock, ManualClock};
 pub use error::{Error, Result};
-pub use event_loop::{ActiveRequest, Loop, LoopBuilder, RunMode};
+pub use event_loop::{ActiveRequest, Job, Loop, LoopBuilder, RunMode};
 pub use handle::{
     AsyncId, CheckId, HandleId, HandleInfo, HandleKind, IdleId, IoId, PrepareId, SignalId, TimerId,
 };

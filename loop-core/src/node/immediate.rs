@@ -29,7 +29,7 @@ pub struct Immediate {
 
 struct Entry<D> {
     gen: u32,
-    cb: Option<Box<dyn FnOnce(&mut Loop<D>, &mut D)>>,
+    cb: Option<crate::event_loop::Job<D>>,
     refed: bool,
     /// In `outstanding` (the running batch) rather than `queue`.
     in_batch: bool,

@@ -44,9 +44,11 @@ pub struct Timeout {
     gen: u32,
 }
 
+type IntervalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Timeout)>;
+
 pub(crate) enum TimerCb<D> {
-    Once(Box<dyn FnOnce(&mut Loop<D>, &mut D)>),
-    Repeat(Box<dyn FnMut(&mut Loop<D>, &mut D, Timeout)>),
+    Once(crate::event_loop::Job<D>),
+    Repeat(IntervalCb<D>),
 }
 
 pub(crate) struct NodeTimer<D> {
@@ -404,7 +406,7 @@ impl<D: 'static> Loop<D> {
         loop {
             let tm = &mut self.node.timers;
             // The list may have been emptied and deleted by a callback.
-            if !tm.lists.get(li as usize).is_some_and(|l| l.gen == list_gen) {
+            if tm.lists.get(li as usize).is_none_or(|l| l.gen != list_gen) {
                 return;
             }
             let idx = tm.lists[li as usize].head;
