@@ -195,6 +195,7 @@ impl LoopBuilder {
             node: NodeState::default(),
             metrics: Metrics::default(),
             trace: None,
+            extensions: Vec::new(),
             panic: None,
         })
     }
@@ -261,6 +262,9 @@ pub struct Loop<D = ()> {
     pub(crate) node: NodeState<D>,
     pub(crate) metrics: Metrics,
     trace: Option<Vec<TraceEvent>>,
+    /// Values other crates attach to the loop (loop-fs's thread pool…),
+    /// dropped with it.
+    extensions: Vec<Box<dyn Any>>,
     /// A panic caught in a callback, to resume once the loop is consistent.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
 }
@@ -382,6 +386,35 @@ impl<D> Loop<D> {
     /// The phase the loop is in ([`Phase::Main`] outside `run`).
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    // ----- extensions -----
+
+    /// The value of type `T` attached to this loop, if any.
+    ///
+    /// Extensions let a crate built on loop-core keep per-loop state inside
+    /// the loop (loop-fs keeps its thread pool there), created on first use
+    /// and dropped with the loop, without the embedder's `D` knowing.
+    pub fn extension<T: 'static>(&self) -> Option<&T> {
+        self.extensions.iter().find_map(|e| e.downcast_ref::<T>())
+    }
+
+    /// The value of type `T` attached to this loop, mutably.
+    pub fn extension_mut<T: 'static>(&mut self) -> Option<&mut T> {
+        self.extensions.iter_mut().find_map(|e| e.downcast_mut::<T>())
+    }
+
+    /// Attaches `value`, replacing (and returning) a previous `T`.
+    pub fn insert_extension<T: 'static>(&mut self, value: T) -> Option<T> {
+        let old = self.remove_extension::<T>();
+        self.extensions.push(Box::new(value));
+        old
+    }
+
+    /// Detaches and returns the `T`, if any.
+    pub fn remove_extension<T: 'static>(&mut self) -> Option<T> {
+        let at = self.extensions.iter().position(|e| e.is::<T>())?;
+        self.extensions.swap_remove(at).downcast::<T>().ok().map(|b| *b)
     }
 
     // ----- requests -----

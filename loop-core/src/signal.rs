@@ -62,7 +62,10 @@ impl<D> Loop<D> {
             0,
         );
         if let Some(s) = &mut self.signals {
-            s.handles.push(id.index);
+            // The slot of a closed watcher may come back: list it once.
+            if !s.handles.contains(&id.index) {
+                s.handles.push(id.index);
+            }
         }
         Ok(SignalId(id))
     }

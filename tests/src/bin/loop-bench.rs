@@ -17,6 +17,9 @@
 //! - `async-wakeup`: a second thread sends, waits until the loop's callback
 //!   answered, sends again; 100,000 round trips; ns per round trip.
 //!
+//! - `timer-memory` (a size, not a time: `bytes_per_op`): resident memory
+//!   added by 1,000,000 armed timers, per timer.
+//!
 //! Build with `--release`: `cargo run --release -p loop-tests --bin loop-bench`.
 
 use loop_core::{Loop, RunMode};
@@ -36,6 +39,9 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("async-wakeup", async_wakeup),
 ];
 
+/// Workloads whose figure is not a time: `NAME bytes_per_op=X`.
+const MEMORY: &[(&str, Workload)] = &[("timer-memory", timer_memory)];
+
 fn main() -> ExitCode {
     let arg = std::env::args().nth(1);
     let mut ran = false;
@@ -45,8 +51,14 @@ fn main() -> ExitCode {
             ran = true;
         }
     }
+    for (name, f) in MEMORY {
+        if arg.as_deref().is_none_or(|a| a == *name) {
+            println!("{name} bytes_per_op={:.1}", f());
+            ran = true;
+        }
+    }
     if !ran {
-        let names: Vec<&str> = WORKLOADS.iter().map(|(n, _)| *n).collect();
+        let names: Vec<&str> = WORKLOADS.iter().chain(MEMORY).map(|(n, _)| *n).collect();
         eprintln!(
             "usage: loop-bench [NAME]; NAME is one of {}",
             names.join(", ")
@@ -204,4 +216,23 @@ fn async_wakeup() -> f64 {
     peer.join().expect("peer thread");
     assert_eq!(st.answered.load(Ordering::Acquire), N);
     ns
+}
+
+/// Resident set size in bytes, from `/proc/self/statm`.
+fn rss_bytes() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    pages * 4096.0
+}
+
+fn timer_memory() -> f64 {
+    const N: u64 = 1_000_000;
+    let mut lp: Loop<()> = Loop::new().expect("loop");
+    let before = rss_bytes();
+    for i in 0..N {
+        lp.add_timer(1 + i % 1000, 0, |_, _| {});
+    }
+    let per = (rss_bytes() - before) / N as f64;
+    assert_eq!(lp.armed_timers(), N as usize);
+    per
 }
