@@ -37,7 +37,12 @@ fn main() -> Result<(), loop_core::Error> {
             sender.send().expect("handle open");
         });
     }
-    let mut st = State { results: rx, sum: 0, received: 0, handle: Some(h) };
+    let mut st = State {
+        results: rx,
+        sum: 0,
+        received: 0,
+        handle: Some(h),
+    };
     lp.run(RunMode::Default, &mut st)?;
     println!("sum of the three results: {}", st.sum);
     Ok(())

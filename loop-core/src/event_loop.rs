@@ -401,7 +401,9 @@ impl<D> Loop<D> {
 
     /// The value of type `T` attached to this loop, mutably.
     pub fn extension_mut<T: 'static>(&mut self) -> Option<&mut T> {
-        self.extensions.iter_mut().find_map(|e| e.downcast_mut::<T>())
+        self.extensions
+            .iter_mut()
+            .find_map(|e| e.downcast_mut::<T>())
     }
 
     /// Attaches `value`, replacing (and returning) a previous `T`.
@@ -414,7 +416,11 @@ impl<D> Loop<D> {
     /// Detaches and returns the `T`, if any.
     pub fn remove_extension<T: 'static>(&mut self) -> Option<T> {
         let at = self.extensions.iter().position(|e| e.is::<T>())?;
-        self.extensions.swap_remove(at).downcast::<T>().ok().map(|b| *b)
+        self.extensions
+            .swap_remove(at)
+            .downcast::<T>()
+            .ok()
+            .map(|b| *b)
     }
 
     // ----- requests -----
@@ -652,6 +658,13 @@ impl<D> Loop<D> {
             return;
         }
         self.enter([Phase::Idle, Phase::Prepare, Phase::Check][q]);
+        if let [idx] = self.queues[q][..] {
+            // One handle (Node.js's usual case): nothing can be stopped
+            // before it runs, so no pass marks are needed. Back to the tail
+            // first, as below, then its callback.
+            self.invoke(idx, CbArg::None, data);
+            return;
+        }
         self.pass += 1;
         let pass = self.pass;
         // The snapshot swaps with a spare buffer: no allocation per pass.
@@ -708,11 +721,13 @@ impl<D> Loop<D> {
             }
         }
         if self.registered == 0 && wait == Some(0) {
-            // Nothing can be ready (libuv skips epoll_wait with no fds too).
+            // Nothing can be ready: no syscall and no time update, as
+            // libuv's uv__io_poll with no fd (the time is refreshed before
+            // timers anyway).
             if let (Some(clock), Some(t)) = (self.clock.manual(), advance_to) {
                 clock.set(t);
+                self.update_time();
             }
-            self.update_time();
             return Ok(());
         }
         let started = (wait != Some(0)).then(Instant::now);
@@ -938,11 +953,7 @@ impl<D> Loop<D> {
     ///
     /// An I/O handle's source is not deregistered by the loop: its owner
     /// deregisters (or drops) it.
-    pub fn close(
-        &mut self,
-        h: impl Into<HandleId>,
-        on_close: Option<Job<D>>,
-    ) -> Result<()> {
+    pub fn close(&mut self, h: impl Into<HandleId>, on_close: Option<Job<D>>) -> Result<()> {
         let id = h.into();
         let kind = self.slot_mut("close", id)?.kind;
         self.stop_any(id.index, kind);

@@ -23,13 +23,14 @@ impl<D> Loop<D> {
         &mut self,
         q: usize,
         idx: u32,
-        cb: crate::event_loop::Cb<D>,
+        cb: Option<crate::event_loop::Cb<D>>,
     ) {
         let slot = &mut self.handles[idx as usize];
         if slot.flags & ACTIVE != 0 {
             return;
         }
-        slot.cb = Some(AnyCb::Plain(cb));
+        // `None`: an internal handle that only needs to be active.
+        slot.cb = cb.map(AnyCb::Plain);
         self.queues[q].insert(0, idx);
         self.activate(idx);
     }
@@ -73,7 +74,7 @@ macro_rules! queue_handle {
                 cb: impl FnMut(&mut Loop<D>, &mut D) + 'static,
             ) -> Result<()> {
                 self.slot_mut(concat!($kind, "_start"), h.0)?;
-                self.queue_start_idx($q, h.0.index, Box::new(cb));
+                self.queue_start_idx($q, h.0.index, Some(Box::new(cb)));
                 Ok(())
             }
 

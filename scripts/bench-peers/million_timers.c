@@ -49,9 +49,10 @@ int main(void) {
 
   report("million-timers", t_end - t_start, NUM_TIMERS);
   fprintf(stderr,
-          "# libuv million-timers breakdown: start %.1f ms, run %.1f ms "
-          "(longest timeout 999 ms)\n",
-          (double) (t_run - t_start) / 1e6, (double) (t_end - t_run) / 1e6);
+          "# libuv million-timers breakdown: start %.1f ms, run %.1f ms, "
+          "finished %.1f ms after the last deadline (999 ms)\n",
+          (double) (t_run - t_start) / 1e6, (double) (t_end - t_run) / 1e6,
+          (double) (t_end - t_start) / 1e6 - 999.0);
 
   /* Timers are inactive now; close them so the loop can be closed cleanly. */
   for (i = 0; i < NUM_TIMERS; i++)

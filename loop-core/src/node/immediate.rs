@@ -150,7 +150,7 @@ impl<D: 'static> Loop<D> {
         self.queue_start_idx(
             crate::event_loop::CHECK,
             check.0.index,
-            Box::new(check_immediate::<D>),
+            Some(Box::new(check_immediate::<D>)),
         );
         self.set_ref_idx(check.0.index, false);
         let idle = self.idle_init_flags(INTERNAL);
@@ -163,7 +163,8 @@ impl<D: 'static> Loop<D> {
             return;
         };
         if on {
-            self.queue_start_idx(crate::event_loop::IDLE, idle.0.index, Box::new(|_, _| {}));
+            // Node's idle callback is empty: the handle only needs to be active.
+            self.queue_start_idx(crate::event_loop::IDLE, idle.0.index, None);
         } else {
             self.queue_stop_idx(crate::event_loop::IDLE, idle.0.index);
         }
