@@ -19,6 +19,16 @@ pub(crate) struct AsyncShared {
     waker: mio::Waker,
     /// Handles whose flag went from clear to set since the loop last looked.
     queue: Mutex<Vec<HandleId>>,
+    /// Set with every push to `queue`: lets a non-blocking poll that has
+    /// only the waker to watch skip `epoll_wait`.
+    queued: AtomicBool,
+}
+
+impl AsyncShared {
+    /// Whether a send may be waiting for the loop.
+    pub(crate) fn has_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
+    }
 }
 
 /// The per-handle flags a sender holds.
@@ -61,6 +71,7 @@ impl AsyncSender {
             return Ok(()); // already queued: coalesce
         }
         self.shared.queue.lock().push(self.id);
+        self.shared.queued.store(true, Ordering::Release);
         self.shared.waker.wake().map_err(|source| Error::Io {
             op: "async send (eventfd write)",
             source,
@@ -85,6 +96,7 @@ impl<D> Loop<D> {
             self.async_shared = Some(Arc::new(AsyncShared {
                 waker,
                 queue: Mutex::new(Vec::new()),
+                queued: AtomicBool::new(false),
             }));
             self.registered += 1;
         }
@@ -128,6 +140,7 @@ impl<D> Loop<D> {
             return;
         };
         let mut ids = std::mem::take(&mut self.async_spare);
+        shared.queued.store(false, Ordering::Release);
         std::mem::swap(&mut ids, &mut *shared.queue.lock());
         let mut i = 0;
         while i < ids.len() {
@@ -151,6 +164,7 @@ impl<D> Loop<D> {
                 if self.panic.is_some() {
                     // Not yet served: their flags are still set, queue them again.
                     shared.queue.lock().extend_from_slice(&ids[i..]);
+                    shared.queued.store(true, Ordering::Release);
                     if i < ids.len() {
                         let _ = shared.waker.wake();
                     }

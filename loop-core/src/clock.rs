@@ -15,7 +15,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use rustix::time::ClockId;
 
 /// The time source of a loop. See the module documentation.
 #[derive(Debug, Clone, Default)]
@@ -88,22 +88,40 @@ impl ManualClock {
 #[derive(Debug)]
 pub(crate) struct ClockSource {
     kind: Clock,
-    origin: Instant,
+    /// The system clock to read: `CLOCK_MONOTONIC_COARSE` where its
+    /// resolution is 1 ms or better, else `CLOCK_MONOTONIC` (libuv's
+    /// `UV_CLOCK_FAST` choice).
+    id: ClockId,
+    /// The system clock's reading when the loop was built, in ms.
+    origin_ms: u64,
+}
+
+fn read_ms(id: ClockId) -> u64 {
+    let t = rustix::time::clock_gettime(id);
+    (t.tv_sec as u64) * 1000 + (t.tv_nsec as u64) / 1_000_000
 }
 
 impl ClockSource {
     pub(crate) fn new(kind: Clock) -> Self {
+        let res = rustix::time::clock_getres(ClockId::MonotonicCoarse);
+        let id = if res.tv_sec == 0 && res.tv_nsec <= 1_000_000 {
+            ClockId::MonotonicCoarse
+        } else {
+            ClockId::Monotonic
+        };
         Self {
             kind,
-            origin: Instant::now(),
+            id,
+            origin_ms: read_ms(id),
         }
     }
 
-    /// Milliseconds, truncated, as libuv's `uv__hrtime(UV_CLOCK_FAST) / 1e6`.
+    /// Milliseconds since the loop was built, truncated, as libuv's
+    /// `uv__hrtime(UV_CLOCK_FAST) / 1e6`.
     #[inline]
     pub(crate) fn now_ms(&self) -> u64 {
         match &self.kind {
-            Clock::System => self.origin.elapsed().as_millis() as u64,
+            Clock::System => read_ms(self.id).saturating_sub(self.origin_ms),
             Clock::Manual(m) => m.now(),
         }
     }

@@ -332,6 +332,7 @@ impl<D> Loop<D> {
 
     /// Whether `run` would find work: referenced active handles, active
     /// requests, pending callbacks or closing handles (`uv_loop_alive`).
+    #[inline]
     pub fn is_alive(&self) -> bool {
         self.active_refd > 0
             || self.active_reqs > 0
@@ -532,6 +533,7 @@ impl<D> Loop<D> {
         Ok(alive)
     }
 
+    #[inline]
     fn enter(&mut self, phase: Phase) {
         self.phase = phase;
         tracing::trace!(
@@ -543,6 +545,7 @@ impl<D> Loop<D> {
 
     // ----- callbacks -----
 
+    #[inline]
     pub(crate) fn record(&mut self, kind: CallbackKind, handle: Option<HandleId>) {
         if let Some(t) = &mut self.trace {
             t.push(TraceEvent {
@@ -591,6 +594,7 @@ impl<D> Loop<D> {
         self.after_callback(r, data);
     }
 
+    #[inline]
     fn after_callback(&mut self, r: std::thread::Result<()>, data: &mut D) {
         match r {
             Ok(()) => self.drain_guarded(data),
@@ -598,10 +602,15 @@ impl<D> Loop<D> {
         }
     }
 
+    #[inline]
     fn drain_guarded(&mut self, data: &mut D) {
         if self.ticks.is_empty() && self.microtasks.is_empty() {
             return;
         }
+        self.drain_caught(data);
+    }
+
+    fn drain_caught(&mut self, data: &mut D) {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.drain_ticks(data))) {
             self.panic = Some(p);
         }
@@ -630,6 +639,7 @@ impl<D> Loop<D> {
 
     // ----- phases -----
 
+    #[inline]
     fn run_pending(&mut self, data: &mut D) {
         if self.pending.is_empty() {
             return;
@@ -720,6 +730,19 @@ impl<D> Loop<D> {
                 }
             }
         }
+        if wait == Some(0) && self.registered == 1 {
+            if let Some(shared) = &self.async_shared {
+                // Only the waker to watch: its queue says all epoll would.
+                // (A wake-up found here leaves a stale eventfd edge behind;
+                // the poll that meets it finds an empty queue.)
+                if shared.has_queued() {
+                    self.update_time();
+                    self.metrics.events += 1;
+                    self.dispatch_async(data);
+                }
+                return Ok(());
+            }
+        }
         if self.registered == 0 && wait == Some(0) {
             // Nothing can be ready: no syscall and no time update, as
             // libuv's uv__io_poll with no fd (the time is refreshed before
@@ -798,6 +821,7 @@ impl<D> Loop<D> {
         }
     }
 
+    #[inline]
     fn run_closing(&mut self, data: &mut D) {
         if self.closing.is_empty() {
             return;

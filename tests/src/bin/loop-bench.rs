@@ -11,6 +11,9 @@
 //!   with a new random timeout) of random ones; ns per re-arm;
 //! - `empty-iteration`: one active idle handle, `run(NoWait)` 10,000,000
 //!   times; ns per call;
+//! - `empty-iteration-fd`: the same with one idle socket registered, so that
+//!   the loop makes the `epoll_wait(0)` syscall every iteration, as libuv
+//!   always does (it watches fds of its own);
 //! - `next-tick`: 10,000,000 ticks, each queued by the previous; ns per tick;
 //! - `immediate`: 1,000,000 immediates, each queued by the previous; ns per
 //!   immediate;
@@ -34,6 +37,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("million-timers", million_timers),
     ("timer-churn", timer_churn),
     ("empty-iteration", empty_iteration),
+    ("empty-iteration-fd", empty_iteration_fd),
     ("next-tick", next_tick),
     ("immediate", immediate),
     ("async-wakeup", async_wakeup),
@@ -123,6 +127,25 @@ fn empty_iteration() -> f64 {
     let mut lp: Loop<u64> = Loop::new().expect("loop");
     let idle = lp.idle_init();
     lp.idle_start(idle, |_, n| *n += 1).expect("idle");
+    let mut calls = 0u64;
+    let t0 = Instant::now();
+    for _ in 0..N {
+        lp.run(RunMode::NoWait, &mut calls).expect("run");
+    }
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(calls, N);
+    ns
+}
+
+fn empty_iteration_fd() -> f64 {
+    const N: u64 = 10_000_000;
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let idle = lp.idle_init();
+    lp.idle_start(idle, |_, n| *n += 1).expect("idle");
+    // A socket that never becomes readable: one fd for epoll to watch.
+    let (mut quiet, _peer) = mio::net::UnixStream::pair().expect("socketpair");
+    let io = lp.io_init(|_, _, _| {});
+    lp.io_register(io, &mut quiet, mio::Interest::READABLE).expect("register");
     let mut calls = 0u64;
     let t0 = Instant::now();
     for _ in 0..N {
