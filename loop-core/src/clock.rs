@@ -13,9 +13,9 @@
 //!   loop jump forward whenever it would otherwise sleep waiting for a timer
 //!   ([`ManualClock::set_auto_advance`]).
 
+use rustix::time::ClockId;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use rustix::time::ClockId;
 
 /// The time source of a loop. See the module documentation.
 #[derive(Debug, Clone, Default)]

@@ -271,8 +271,6 @@ pub struct Loop<D = ()> {
 
 /// Token of the async waker.
 pub(crate) const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
-/// Token of the signal pipe.
-pub(crate) const SIGNAL_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 
 impl Loop {
     /// Options for a new loop (its clock, its event buffer); the state type
@@ -799,7 +797,10 @@ impl<D> Loop<D> {
             self.metrics.events += 1;
             match token {
                 WAKER_TOKEN => self.dispatch_async(data),
-                SIGNAL_TOKEN => self.dispatch_signals(data),
+                token if crate::signal::token_signal(token).is_some() => {
+                    let signum = crate::signal::token_signal(token).unwrap_or_default();
+                    self.dispatch_signal(signum, data);
+                }
                 mio::Token(t) => {
                     let id = HandleId {
                         index: t as u32,

@@ -1,27 +1,59 @@
-//! Signal watchers (`uv_signal_t`), over signal-hook's self-pipe and mio.
+//! Signal watchers (`uv_signal_t`), over signal-hook's self-pipes and mio.
 //!
-//! The process-wide handler (installed by signal-hook the first time a
-//! signal is watched) writes to a pipe; the loop reads it in the poll phase
-//! and calls every active watcher of that signal, in slot order. A one-shot
-//! watcher stops itself before its callback.
+//! For each signal the loop watches, signal-hook's process-wide handler
+//! writes one byte per delivery into a socket pair owned by the loop (as
+//! libuv's handler writes one message per delivery). The loop reads the
+//! socket in the poll phase and, for every byte, calls each active watcher
+//! of that signal in slot order. A one-shot watcher stops itself before its
+//! callback.
 //!
 //! Difference from libuv: libuv restores the default disposition when the
 //! last watcher of a signal stops; signal-hook cannot uninstall a handler
-//! while other registrations may share it, so once watched, a signal stays
+//! that other registrations may share, so once watched, a signal stays
 //! caught for the life of the process and is ignored while nobody watches.
 
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, CbArg, Loop, ACTIVE, SIGNAL_TOKEN};
+use crate::event_loop::{AnyCb, Body, CbArg, Loop, ACTIVE};
 use crate::handle::{HandleKind, SignalId};
-use signal_hook_mio::v1_0::Signals;
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::io::Read;
 
-/// The loop's signal pipe and what it listens for.
+/// Highest signal number accepted (Linux real-time signals end at 64).
+const MAX_SIGNUM: i32 = 64;
+
+/// Signal `signum`'s pipe is registered under this token; the tokens
+/// `usize::MAX - 1 - 64 ..= usize::MAX - 1` are reserved for them.
+pub(crate) fn signal_token(signum: i32) -> mio::Token {
+    mio::Token(usize::MAX - 1 - signum as usize)
+}
+
+/// The signal a reserved token stands for, if it is one.
+pub(crate) fn token_signal(token: mio::Token) -> Option<i32> {
+    let below = (usize::MAX - 1).checked_sub(token.0)?;
+    (below <= MAX_SIGNUM as usize).then_some(below as i32)
+}
+
+/// The read end of one signal's pipe.
+struct SignalPipe {
+    read: mio::net::UnixStream,
+    id: signal_hook::SigId,
+}
+
+/// The loop's signal pipes and watchers.
+#[derive(Default)]
 pub(crate) struct SignalState {
-    signals: Signals,
-    watched: HashSet<i32>,
+    pipes: HashMap<i32, SignalPipe>,
     /// Signal watcher slots, in creation order.
     handles: Vec<u32>,
+}
+
+impl Drop for SignalState {
+    fn drop(&mut self) {
+        // Removes this loop's actions; the write ends close with them.
+        for pipe in self.pipes.values() {
+            signal_hook::low_level::unregister(pipe.id);
+        }
+    }
 }
 
 /// Signals that can never be caught or that signal-hook refuses
@@ -33,26 +65,6 @@ fn forbidden(signum: i32) -> bool {
 impl<D> Loop<D> {
     /// A new, stopped signal watcher (`uv_signal_init`).
     pub fn signal_init(&mut self) -> Result<SignalId> {
-        if self.signals.is_none() {
-            let mut signals =
-                Signals::new(std::iter::empty::<i32>()).map_err(|source| Error::Io {
-                    op: "signal init (self-pipe)",
-                    source,
-                })?;
-            self.poll
-                .registry()
-                .register(&mut signals, SIGNAL_TOKEN, mio::Interest::READABLE)
-                .map_err(|source| Error::Io {
-                    op: "signal init (register)",
-                    source,
-                })?;
-            self.registered += 1;
-            self.signals = Some(SignalState {
-                signals,
-                watched: HashSet::new(),
-                handles: Vec::new(),
-            });
-        }
         let id = self.insert_handle(
             HandleKind::Signal,
             Body::Signal {
@@ -61,18 +73,16 @@ impl<D> Loop<D> {
             },
             0,
         );
-        if let Some(s) = &mut self.signals {
-            // The slot of a closed watcher may come back: list it once.
-            if !s.handles.contains(&id.index) {
-                s.handles.push(id.index);
-            }
+        let state = self.signals.get_or_insert_with(SignalState::default);
+        // The slot of a closed watcher may come back: list it once.
+        if !state.handles.contains(&id.index) {
+            state.handles.push(id.index);
         }
         Ok(SignalId(id))
     }
 
     /// Watches `signum` (`uv_signal_start`): `cb` runs on the loop thread,
-    /// in the poll phase, with the signal number, after each delivery
-    /// (deliveries between two polls coalesce, as in libuv).
+    /// in the poll phase, with the signal number, once per delivery.
     pub fn signal_start(
         &mut self,
         h: SignalId,
@@ -102,19 +112,13 @@ impl<D> Loop<D> {
         cb: crate::event_loop::SignalCb<D>,
     ) -> Result<()> {
         self.slot_mut(op, h.0)?;
-        if signum <= 0 || signum >= 65 || forbidden(signum) {
+        if !(1..=MAX_SIGNUM).contains(&signum) || forbidden(signum) {
             return Err(Error::InvalidArgument {
                 op,
                 why: "not a signal that can be watched",
             });
         }
-        let state = self.signals.as_mut().expect("created with the handle");
-        if state.watched.insert(signum) {
-            if let Err(source) = state.signals.add_signal(signum) {
-                state.watched.remove(&signum);
-                return Err(Error::Io { op, source });
-            }
-        }
+        self.watch_signal(op, signum)?;
         let slot = &mut self.handles[h.0.index as usize];
         slot.cb = Some(AnyCb::Signal(cb));
         slot.body = Body::Signal {
@@ -122,6 +126,35 @@ impl<D> Loop<D> {
             oneshot: once,
         };
         self.activate(h.0.index);
+        Ok(())
+    }
+
+    /// Creates the pipe of `signum` and installs the handler, once per loop.
+    fn watch_signal(&mut self, op: &'static str, signum: i32) -> Result<()> {
+        let state = self.signals.get_or_insert_with(SignalState::default);
+        if state.pipes.contains_key(&signum) {
+            return Ok(());
+        }
+        let io = |source| Error::Io { op, source };
+        let (read, write) = std::os::unix::net::UnixStream::pair().map_err(io)?;
+        read.set_nonblocking(true).map_err(io)?;
+        write.set_nonblocking(true).map_err(io)?;
+        let mut read = mio::net::UnixStream::from_std(read);
+        self.poll
+            .registry()
+            .register(&mut read, signal_token(signum), mio::Interest::READABLE)
+            .map_err(io)?;
+        let id = match signal_hook::low_level::pipe::register(signum, write) {
+            Ok(id) => id,
+            Err(source) => {
+                let _ = self.poll.registry().deregister(&mut read);
+                return Err(Error::Io { op, source });
+            }
+        };
+        self.registered += 1;
+        if let Some(state) = &mut self.signals {
+            state.pipes.insert(signum, SignalPipe { read, id });
+        }
         Ok(())
     }
 
@@ -144,19 +177,33 @@ impl<D> Loop<D> {
         }
     }
 
-    pub(crate) fn dispatch_signals(&mut self, data: &mut D) {
+    /// Reads `signum`'s pipe; each byte is one delivery.
+    pub(crate) fn dispatch_signal(&mut self, signum: i32, data: &mut D) {
         let Some(state) = &mut self.signals else {
             return;
         };
-        let delivered: Vec<i32> = state.signals.pending().collect();
-        // Closed watchers leave the list here rather than at close.
+        let Some(pipe) = state.pipes.get_mut(&signum) else {
+            return;
+        };
+        let mut deliveries = 0usize;
+        let mut buf = [0u8; 64];
+        loop {
+            match pipe.read.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => deliveries += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break, // WouldBlock: drained (edge-triggered)
+            }
+        }
         let handles = &self.handles;
         state.handles.retain(|&i| {
-            handles.contains(i as usize) && handles[i as usize].kind == HandleKind::Signal
+            handles
+                .get(i as usize)
+                .is_some_and(|s| s.kind == HandleKind::Signal)
         });
         let list = state.handles.clone();
-        for signum in delivered {
-            tracing::debug!(signum, "signal delivered");
+        tracing::debug!(signum, deliveries, "signal delivered");
+        for _ in 0..deliveries {
             for &idx in &list {
                 let Some(slot) = self.handles.get(idx as usize) else {
                     continue;
