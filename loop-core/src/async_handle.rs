@@ -151,8 +151,9 @@ impl<D> Loop<D> {
                     // Cleared before the callback: a send from inside it
                     // (or racing with it) queues the handle again.
                     Body::Async(flag) => {
-                        flag.pending
-                            .store(false, std::sync::atomic::Ordering::Release);
+                        // AcqRel: what a sender wrote before a send that
+                        // coalesced into this one is visible to the callback.
+                        flag.pending.swap(false, Ordering::AcqRel);
                         true
                     }
                     _ => false,

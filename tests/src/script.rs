@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Node's `TIMEOUT_MAX`.
@@ -237,30 +236,6 @@ enum Bound {
 pub struct State {
     out: String,
     bound: HashMap<String, Bound>,
-    fs: FsBridge,
-}
-
-/// `fs.stat` on a helper thread, completing on the loop thread through an
-/// async handle, in the poll phase, like a thread-pool request.
-struct FsBridge {
-    handle: Option<loop_core::AsyncId>,
-    tx: mpsc::Sender<u64>,
-    rx: mpsc::Receiver<u64>,
-    next: u64,
-    waiting: HashMap<u64, (Ops, loop_core::ActiveRequest)>,
-}
-
-impl FsBridge {
-    fn new() -> Self {
-        let (tx, rx) = mpsc::channel();
-        Self {
-            handle: None,
-            tx,
-            rx,
-            next: 0,
-            waiting: HashMap::new(),
-        }
-    }
 }
 
 type L = Loop<State>;
@@ -343,44 +318,14 @@ fn step(lp: &mut L, st: &mut State, op: &Op) {
                 std::hint::spin_loop();
             }
         }
-        Op::Fs(body) => fs_stat(lp, st, body.clone()),
+        Op::Fs(body) => fs_stat(lp, body.clone()),
     }
 }
 
-fn fs_stat(lp: &mut L, st: &mut State, body: Ops) {
-    let handle = match st.fs.handle {
-        Some(h) => h,
-        None => {
-            let h = lp.async_init(fs_complete).expect("async handle for fs");
-            // Like libuv's thread-pool async: unreferenced; the request
-            // itself keeps the loop alive.
-            lp.unref(h).expect("fresh handle");
-            st.fs.handle = Some(h);
-            h
-        }
-    };
-    let id = st.fs.next;
-    st.fs.next += 1;
-    let req = lp.req_start();
-    st.fs.waiting.insert(id, (body, req));
-    let sender = lp.async_sender(handle).expect("live handle");
-    let tx = st.fs.tx.clone();
-    std::thread::spawn(move || {
-        let _ = std::fs::metadata(".");
-        let _ = tx.send(id);
-        let _ = sender.send();
-    });
-}
-
-fn fs_complete(lp: &mut L, st: &mut State) {
-    while let Ok(id) = st.fs.rx.try_recv() {
-        if let Some((body, req)) = st.fs.waiting.remove(&id) {
-            lp.req_done(req);
-            exec(lp, st, &body);
-            // Each fs callback is its own callback for the tick queues.
-            lp.drain_ticks(st);
-        }
-    }
+/// `fs.stat(".", cb)`: a thread-pool request (loop-fs) whose callback runs
+/// in the poll phase, as its own callback.
+fn fs_stat(lp: &mut L, body: Ops) {
+    loop_fs::fs::stat(lp, ".", move |lp, st, _| exec(lp, st, &body)).expect("thread pool");
 }
 
 /// Runs a script to completion and returns what it logged.
@@ -389,14 +334,9 @@ pub fn run(script: &Script) -> Result<String, loop_core::Error> {
     let mut st = State {
         out: String::new(),
         bound: HashMap::new(),
-        fs: FsBridge::new(),
     };
     exec(&mut lp, &mut st, &script.main);
     lp.run(RunMode::Default, &mut st)?;
-    if let Some(h) = st.fs.handle.take() {
-        lp.close(h, None)?;
-        lp.run(RunMode::Default, &mut st)?;
-    }
     Ok(st.out)
 }
 

@@ -19,6 +19,11 @@
 //!   immediate;
 //! - `async-wakeup`: a second thread sends, waits until the loop's callback
 //!   answered, sends again; 100,000 round trips; ns per round trip.
+//! - `queue-work`: 200,000 no-op work items queued on the thread pool
+//!   (loop-fs, 4 workers) before the loop runs, then run until every
+//!   completion callback ran; ns per item, queueing and run together;
+//! - `fs-stat`: 100,000 `stat`s of one file, all queued at once, then run
+//!   to completion; ns per stat.
 //!
 //! - `timer-memory` (a size, not a time: `bytes_per_op`): resident memory
 //!   added by 1,000,000 armed timers, per timer.
@@ -41,6 +46,8 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("next-tick", next_tick),
     ("immediate", immediate),
     ("async-wakeup", async_wakeup),
+    ("queue-work", queue_work),
+    ("fs-stat", fs_stat),
 ];
 
 /// Workloads whose figure is not a time: `NAME bytes_per_op=X`.
@@ -145,7 +152,8 @@ fn empty_iteration_fd() -> f64 {
     // A socket that never becomes readable: one fd for epoll to watch.
     let (mut quiet, _peer) = mio::net::UnixStream::pair().expect("socketpair");
     let io = lp.io_init(|_, _, _| {});
-    lp.io_register(io, &mut quiet, mio::Interest::READABLE).expect("register");
+    lp.io_register(io, &mut quiet, mio::Interest::READABLE)
+        .expect("register");
     let mut calls = 0u64;
     let t0 = Instant::now();
     for _ in 0..N {
@@ -241,10 +249,67 @@ fn async_wakeup() -> f64 {
     ns
 }
 
+fn queue_work() -> f64 {
+    const N: u64 = 200_000;
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut done = 0u64;
+    let t0 = Instant::now();
+    // Started inside the timed region, as libuv starts its pool inside the
+    // first uv_queue_work; sized 4 whatever LOOP_THREADPOOL_SIZE says.
+    loop_fs::PoolBuilder::new()
+        .size(4)
+        .install(&mut lp)
+        .expect("pool");
+    for _ in 0..N {
+        loop_fs::queue_work(
+            &mut lp,
+            || (),
+            |_, done, r| {
+                r.expect("no-op work");
+                *done += 1;
+            },
+        )
+        .expect("queued");
+    }
+    lp.run(RunMode::Default, &mut done).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(done, N);
+    ns
+}
+
+fn fs_stat() -> f64 {
+    const N: u64 = 100_000;
+    let path = std::env::temp_dir().join(format!("loop-bench-fs-stat-{}", std::process::id()));
+    std::fs::write(&path, b"loop-bench").expect("temp file");
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut done = 0u64;
+    let t0 = Instant::now();
+    loop_fs::PoolBuilder::new()
+        .size(4)
+        .install(&mut lp)
+        .expect("pool");
+    for _ in 0..N {
+        loop_fs::fs::stat(&mut lp, &path, |_, done, r| {
+            assert_eq!(r.expect("stat").len(), 10);
+            *done += 1;
+        })
+        .expect("queued");
+    }
+    lp.run(RunMode::Default, &mut done).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(done, N);
+    let _ = std::fs::remove_file(&path);
+    ns
+}
+
 /// Resident set size in bytes, from `/proc/self/statm`.
 fn rss_bytes() -> f64 {
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    let pages: f64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0.0);
     pages * 4096.0
 }
 
