@@ -117,6 +117,8 @@ pub(crate) enum Body {
     Signal {
         signum: i32,
         oneshot: bool,
+        /// Counts starts, to tell a one-shot re-armed by its own callback.
+        arm: u32,
     },
     Io,
 }
@@ -831,24 +833,28 @@ impl<D> Loop<D> {
         // Handles closed from a close callback wait for the next pass.
         let mut batch = std::mem::take(&mut self.closing);
         while let Some(idx) = batch.pop() {
-            let slot = self.handles.remove(idx as usize);
+            // The id stays valid (closing, inactive) during its close
+            // callback, as in libuv; the slot goes right after it.
+            let slot = &mut self.handles[idx as usize];
+            let (kind, close_cb) = (slot.kind, slot.close_cb.take());
             let id = HandleId {
                 index: idx,
                 gen: slot.gen,
             };
-            if slot.kind == HandleKind::Io {
+            drop(slot.cb.take());
+            if let Some(f) = close_cb {
+                tracing::trace!(kind = kind.name(), handle = %id, "close callback");
+                self.record(CallbackKind::Close(kind), Some(id));
+                self.invoke_job(f, data);
+            }
+            self.handles.remove(idx as usize);
+            if kind == HandleKind::Io {
                 self.registered -= 1;
             }
-            drop(slot.cb);
-            if let Some(f) = slot.close_cb {
-                tracing::trace!(kind = slot.kind.name(), handle = %id, "close callback");
-                self.record(CallbackKind::Close(slot.kind), Some(id));
-                self.invoke_job(f, data);
-                if self.panic.is_some() {
-                    batch.append(&mut self.closing);
-                    self.closing = batch;
-                    return;
-                }
+            if self.panic.is_some() {
+                batch.append(&mut self.closing);
+                self.closing = batch;
+                return;
             }
         }
     }

@@ -4,8 +4,8 @@
 //! writes one byte per delivery into a socket pair owned by the loop (as
 //! libuv's handler writes one message per delivery). The loop reads the
 //! socket in the poll phase and, for every byte, calls each active watcher
-//! of that signal in slot order. A one-shot watcher stops itself before its
-//! callback.
+//! of that signal in slot order. A one-shot watcher stops itself after its
+//! callback (unless the callback started it again).
 //!
 //! Difference from libuv: libuv restores the default disposition when the
 //! last watcher of a signal stops; signal-hook cannot uninstall a handler
@@ -70,6 +70,7 @@ impl<D> Loop<D> {
             Body::Signal {
                 signum: 0,
                 oneshot: false,
+                arm: 0,
             },
             0,
         );
@@ -121,9 +122,14 @@ impl<D> Loop<D> {
         self.watch_signal(op, signum)?;
         let slot = &mut self.handles[h.0.index as usize];
         slot.cb = Some(AnyCb::Signal(cb));
+        let arm = match slot.body {
+            Body::Signal { arm, .. } => arm.wrapping_add(1),
+            _ => 0,
+        };
         slot.body = Body::Signal {
             signum,
             oneshot: once,
+            arm,
         };
         self.activate(h.0.index);
         Ok(())
@@ -208,17 +214,28 @@ impl<D> Loop<D> {
                 let Some(slot) = self.handles.get(idx as usize) else {
                     continue;
                 };
-                let (watching, once) = match slot.body {
-                    Body::Signal { signum: s, oneshot } => (s == signum, oneshot),
-                    _ => (false, false),
+                let (watching, once, arm, gen) = match slot.body {
+                    Body::Signal {
+                        signum: s,
+                        oneshot,
+                        arm,
+                    } => (s == signum, oneshot, arm, slot.gen),
+                    _ => (false, false, 0, 0),
                 };
                 if !watching || slot.flags & ACTIVE == 0 {
                     continue;
                 }
-                if once {
-                    self.deactivate(idx);
-                }
                 self.invoke(idx, CbArg::Signal(signum), data);
+                // A one-shot watcher stops after its callback, as libuv's
+                // does (unless the callback started it again).
+                if once {
+                    let same = self.handles.get(idx as usize).is_some_and(|s| {
+                        s.gen == gen && matches!(s.body, Body::Signal { arm: a, .. } if a == arm)
+                    });
+                    if same {
+                        self.deactivate(idx);
+                    }
+                }
                 if self.panic.is_some() {
                     return;
                 }
