@@ -11,13 +11,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 type Log = Vec<String>;
 
 fn manual() -> (Loop<Log>, ManualClock) {
-    let clock = ManualClock::new(0);
-    clock.set_auto_advance(true);
-    let lp = Loop::builder()
-        .manual_clock(clock.clone())
-        .build()
-        .expect("loop");
-    (lp, clock)
+    loop_tests::util::manual_loop(0)
 }
 
 fn log(out: &mut Log, s: &str) {

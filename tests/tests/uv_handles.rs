@@ -10,33 +10,11 @@
 //! Signal tests run on a [`ManualClock`]; the async tests, which wait for
 //! other threads, run on the system clock under a watchdog timer.
 
-use loop_core::{AsyncId, CheckId, Error, IdleId, Loop, ManualClock, PrepareId, RunMode, SignalId};
+use loop_core::{AsyncId, CheckId, Error, IdleId, Loop, PrepareId, RunMode, SignalId};
+use loop_tests::util::{manual_loop, watchdog};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread::{self, JoinHandle};
-
-/// A loop on a manual clock reading `start_ms` that jumps to the next timer
-/// whenever the loop would sleep for it.
-fn manual_loop<D>(start_ms: u64) -> (Loop<D>, ManualClock) {
-    let clock = ManualClock::new(start_ms);
-    clock.set_auto_advance(true);
-    let lp = Loop::builder()
-        .manual_clock(clock.clone())
-        .build()
-        .expect("loop");
-    (lp, clock)
-}
-
-/// An unreferenced timer that fails the test if the loop ever waits `ms` for
-/// it: turns a hang into a failure.
-fn watchdog<D>(lp: &mut Loop<D>, ms: u64) {
-    let t = lp.timer_init();
-    lp.timer_start(t, ms, 0, move |_, _| {
-        panic!("watchdog: the loop waited {ms} ms where it should not block")
-    })
-    .unwrap();
-    lp.unref(t).unwrap();
-}
 
 /// Raises `signum` in this thread.
 fn raise(signum: libc::c_int) {

@@ -12,35 +12,13 @@
 //! close callbacks run in reverse `close` order. Timer-driven tests use a
 //! [`ManualClock`] so they never sleep.
 
-use loop_core::{ActiveRequest, AsyncId, Error, HandleId, HandleKind, Loop, ManualClock, RunMode};
+use loop_core::{ActiveRequest, AsyncId, Error, HandleId, HandleKind, Loop, RunMode};
+use loop_tests::util::{manual_loop, watchdog};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// A loop on a manual clock reading `start_ms` that jumps to the next timer
-/// whenever the loop would sleep for it.
-fn manual_loop<D>(start_ms: u64) -> (Loop<D>, ManualClock) {
-    let clock = ManualClock::new(start_ms);
-    clock.set_auto_advance(true);
-    let lp = Loop::builder()
-        .manual_clock(clock.clone())
-        .build()
-        .expect("loop");
-    (lp, clock)
-}
-
-/// An unreferenced timer that fails the test if the loop ever waits `ms` for
-/// it: turns a hang into a failure.
-fn watchdog<D>(lp: &mut Loop<D>, ms: u64) {
-    let t = lp.timer_init();
-    lp.timer_start(t, ms, 0, move |_, _| {
-        panic!("watchdog: the loop waited {ms} ms where it should not block")
-    })
-    .unwrap();
-    lp.unref(t).unwrap();
-}
 
 // ----- run modes -----
 

@@ -11,20 +11,9 @@
 //! timer instead of sleeping; only `timer_early_check` reads the system clock.
 
 use loop_core::{Error, Loop, ManualClock, RunMode, TimerId};
+use loop_tests::util::manual_loop;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// A loop on a manual clock reading `start_ms` that jumps to the next timer
-/// whenever the loop would sleep for it.
-fn manual_loop<D>(start_ms: u64) -> (Loop<D>, ManualClock) {
-    let clock = ManualClock::new(start_ms);
-    clock.set_auto_advance(true);
-    let lp = Loop::builder()
-        .manual_clock(clock.clone())
-        .build()
-        .expect("loop");
-    (lp, clock)
-}
 
 // ----- test-timer.c: timer -----
 
