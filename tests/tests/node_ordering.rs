@@ -353,3 +353,16 @@ fn callbacks_are_traced_in_their_phases() {
         ]
     );
 }
+
+/// The example of docs/embedding.md: a minute of virtual time, no sleep.
+#[test]
+fn virtual_time_runs_a_minute_timer_at_once() {
+    let (mut lp, clock) = loop_tests::util::manual_loop::<Vec<u64>>(0);
+    lp.set_timeout(60_000, |lp, out| out.push(lp.now()));
+    let mut out = Vec::new();
+    let wall = std::time::Instant::now();
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(out, [60_000]);
+    assert_eq!(clock.now(), 60_000);
+    assert!(wall.elapsed() < std::time::Duration::from_secs(30), "it did not sleep a minute");
+}
