@@ -12,10 +12,19 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo doc (-D warnings)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 echo "== examples (smoke run)"
-for ex in loop-core/examples/*.rs; do
+# A server example carries the line `// smoke: server`: it must print its
+# `listening on` line, then it is stopped.
+for ex in */examples/*.rs; do
+  crate=$(dirname "$(dirname "$ex")")
   name=$(basename "$ex" .rs)
-  echo "-- example $name"
-  timeout 60 cargo run --quiet -p loop-core --example "$name" >/dev/null
+  echo "-- $crate example $name"
+  cargo build --quiet -p "$crate" --example "$name"
+  if grep -q '^// smoke: server' "$ex"; then
+    out=$(timeout 5 cargo run --quiet -p "$crate" --example "$name" 2>&1 || true)
+    grep -q 'listening on' <<<"$out" || { echo "$out"; exit 1; }
+  else
+    timeout 120 cargo run --quiet -p "$crate" --example "$name" >/dev/null
+  fi
 done
 echo "== cargo test"
 cargo test --workspace
