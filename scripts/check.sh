@@ -20,7 +20,7 @@ for ex in */examples/*.rs; do
   echo "-- $crate example $name"
   cargo build --quiet -p "$crate" --example "$name"
   if grep -q '^// smoke: server' "$ex"; then
-    out=$(timeout 5 cargo run --quiet -p "$crate" --example "$name" 2>&1 || true)
+    out=$(timeout 5 "${CARGO_TARGET_DIR:-target}/debug/examples/$name" 2>&1 || true)
     grep -q 'listening on' <<<"$out" || { echo "$out"; exit 1; }
   else
     timeout 120 cargo run --quiet -p "$crate" --example "$name" >/dev/null

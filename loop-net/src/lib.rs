@@ -1,1 +1,116 @@
-//! TCP and Unix-socket handles over mio (issue 4). This crate is an empty member of the workspace until that issue lands.
+//! `loop-net`: TCP and Unix-domain sockets for a [`loop_core::Loop`], at two
+//! levels: libuv's streams ([`Listener`], [`Stream`]) and Node.js's `net`
+//! module ([`Server`], [`Socket`]) on top of them.
+//!
+//! An echo server and a client, in one loop, on 127.0.0.1:
+//!
+//! ```
+//! use loop_core::{Loop, RunMode};
+//! use loop_net::{Server, ServerOptions, Socket};
+//!
+//! let mut lp: Loop<Vec<u8>> = Loop::new()?;
+//!
+//! // The server echoes what it reads; without allow_half_open it ends its
+//! // side when the client ends.
+//! let server = Server::new(&mut lp, ServerOptions::default());
+//! server.on_connection(&mut lp, |lp, _, sock| {
+//!     sock.on_data(lp, |lp, _, sock, bytes| {
+//!         sock.write(lp, bytes);
+//!     });
+//! });
+//! server.listen(&mut lp, 0, Some("127.0.0.1"))?;
+//! let addr = server.address(&mut lp).unwrap().as_inet().unwrap();
+//!
+//! // The client sends, ends, and keeps what comes back; when its socket
+//! // closes, it closes the server, and the loop has nothing left to do.
+//! let client = Socket::connect(&mut lp, addr)?;
+//! client.write(&mut lp, &b"hello"[..]);
+//! client.end(&mut lp);
+//! client.on_data(&mut lp, |_, got, _, bytes| got.extend_from_slice(bytes));
+//! client.on_close(&mut lp, move |lp, _, _, had_error| {
+//!     assert!(!had_error);
+//!     server.close(lp);
+//! });
+//!
+//! let mut got = Vec::new();
+//! lp.run(RunMode::Default, &mut got)?;
+//! assert_eq!(got, b"hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Contents
+//!
+//! - [`Listener`]: bind and listen (TCP with [`ListenOptions`], or a Unix
+//!   path), the connection callback, [`Listener::accept`]; accepting in a
+//!   bounded loop, and libuv's spare-fd answer to `EMFILE`;
+//! - [`Stream`]: connect (address, path, host name), `read_start` with
+//!   [`ReadEvent`]s, `write` with a queue and vectored writes, `try_write`,
+//!   `shutdown`, `close`, `close_reset`, socket options, counters;
+//! - [`Server`] and [`Socket`]: Node.js's events (`on_data`, `on_end`,
+//!   `on_close(had_error)`, `on_error`, `on_drain`, `on_timeout`…),
+//!   `end`/`destroy`, backpressure, `set_timeout`, `max_connections`,
+//!   `pause_on_connect`, `allow_half_open`, draining `close`;
+//! - [`Error`] and [`Address`]: errors that name the operation, the code
+//!   and the address (`connect ECONNREFUSED 127.0.0.1:9`);
+//! - [`stats`]: what a loop holds, for tests and diagnostics.
+//!
+//! `docs/net.md` in the repository follows one connection through the
+//! loop's phases and the system calls, from `socket()` to `close()`.
+//!
+//! # Ordering guarantees
+//!
+//! - No callback runs from inside the call that caused it: completions and
+//!   errors known during a call come in the next pending phase.
+//! - Read, accept, connect and write callbacks run in the poll phase (or
+//!   the pending phase, for what was known at the call); close callbacks in
+//!   the close phase. After each callback, nextTick and microtask queues
+//!   drain, as after any callback of the loop.
+//! - Write callbacks run in order, then the shutdown callback; closing
+//!   calls back a pending connect, then writes, then shutdown, with
+//!   `ECANCELED`, then the close callback.
+//!
+//! # Starvation bounds
+//!
+//! One readiness event serves at most [`MAX_READS`] reads of a stream and
+//! [`ACCEPT_BATCH`] accepts of a listener; the rest waits for the next
+//! poll, after every other ready handle had its turn.
+//!
+//! # Memory
+//!
+//! An idle connection costs its loop-core handle slot, a small entry here
+//! (no buffer: reads use one 64 KiB buffer per loop, and the write queue
+//! exists only while writes are pending), and, for a [`Socket`], its
+//! event handlers. Unwritten data is owned by the queue; see
+//! [`Socket::write`] for how backpressure bounds it.
+//!
+//! # Differences from libuv and Node.js
+//!
+//! Each module's docs list them; in short: accepting loops until `EAGAIN`
+//! with a bound (libuv 1.46 accepts one connection per event), a failed
+//! write fails the writes queued behind it at once, a listener is its own
+//! type, and misuse is an [`Error`], never an assertion.
+//!
+//! # Unsafe code
+//!
+//! None: socket2, mio and std cover every call (`#![forbid(unsafe_code)]`).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod listener;
+mod node;
+mod state;
+mod stream;
+mod sys;
+
+pub use error::{Address, Error, Result};
+pub use listener::{
+    ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,
+};
+pub use node::{Server, ServerOptions, Socket};
+pub use state::{stats, NetStats, READ_BUF};
+pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};
+
+/// Node.js's default high-water mark for a socket's writes: 16 KiB.
+pub const DEFAULT_HIGH_WATER_MARK: usize = node::DEFAULT_HIGH_WATER_MARK;

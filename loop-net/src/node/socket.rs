@@ -1,0 +1,718 @@
+//! `net.Socket`: a stream with Node.js's events, end/destroy life cycle,
+//! backpressure and idle timeout.
+
+use super::server::{self, Server};
+use crate::error::{Address, Error, Result};
+use crate::stream::{self, Bufs, Stream, WriteCb, CLOSING};
+use loop_core::{Loop, Timeout};
+use std::borrow::Cow;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// Node.js's default `writableHighWaterMark`: 16 KiB.
+pub const DEFAULT_HIGH_WATER_MARK: usize = 16 * 1024;
+
+/// A Node.js-style socket (`net.Socket`): a [`Stream`] with events. A small
+/// `Copy` id, the same as its stream's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Socket(pub(crate) Stream);
+
+impl fmt::Display for Socket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "socket #{}.{}", self.0.index, self.0.gen)
+    }
+}
+
+type DataCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, &[u8])>;
+type EventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket)>;
+type CloseEventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, bool)>;
+type ErrorCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, Error)>;
+
+pub(crate) struct Handlers<D> {
+    data: Option<DataCb<D>>,
+    end: Option<EventCb<D>>,
+    close: Option<CloseEventCb<D>>,
+    error: Option<ErrorCb<D>>,
+    drain: Option<EventCb<D>>,
+    timeout: Option<EventCb<D>>,
+    connect: Option<EventCb<D>>,
+}
+
+// Socket flags.
+const ALLOW_HALF_OPEN: u16 = 1;
+/// `end()` was called.
+const ENDED: u16 = 1 << 1;
+/// Our FIN went out (the shutdown completed).
+const FINISHED: u16 = 1 << 2;
+/// The peer's FIN was read.
+const READ_ENDED: u16 = 1 << 3;
+const DESTROYED: u16 = 1 << 4;
+const HAD_ERROR: u16 = 1 << 5;
+/// `pause()`d (or created paused): do not read.
+const PAUSED: u16 = 1 << 6;
+const NEED_DRAIN: u16 = 1 << 7;
+/// Counted in its server's connections.
+const COUNTED: u16 = 1 << 8;
+
+/// The Node.js state of a socket, boxed inside its stream's entry.
+pub(crate) struct SocketState<D> {
+    flags: u16,
+    hwm: u32,
+    timeout_ms: u32,
+    server: Option<Server>,
+    timeout: Option<Timeout>,
+    h: Handlers<D>,
+}
+
+impl<D> SocketState<D> {
+    pub(crate) fn new(
+        server: Option<Server>,
+        allow_half_open: bool,
+        paused: bool,
+        hwm: usize,
+    ) -> Self {
+        let mut flags = 0;
+        if allow_half_open {
+            flags |= ALLOW_HALF_OPEN;
+        }
+        if paused {
+            flags |= PAUSED;
+        }
+        if server.is_some() {
+            flags |= COUNTED;
+        }
+        SocketState {
+            flags,
+            hwm: hwm.min(u32::MAX as usize) as u32,
+            timeout_ms: 0,
+            server,
+            timeout: None,
+            h: Handlers {
+                data: None,
+                end: None,
+                close: None,
+                error: None,
+                drain: None,
+                timeout: None,
+                connect: None,
+            },
+        }
+    }
+}
+
+fn state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<&mut SocketState<D>> {
+    stream::get(lp, s).and_then(|st| st.node.as_deref_mut())
+}
+
+/// Calls handler `$field` with `$args` (taken out of the state during the
+/// call, put back unless replaced), then drains the tick queues. Evaluates
+/// to whether a handler ran.
+macro_rules! emit {
+    ($lp:expr, $d:expr, $s:expr, $field:ident $(, $arg:expr)*) => {{
+        let taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
+        match taken {
+            Some(mut f) => {
+                f($lp, $d, Socket($s) $(, $arg)*);
+                if let Some(ns) = state($lp, $s) {
+                    if ns.h.$field.is_none() {
+                        ns.h.$field = Some(f);
+                    }
+                }
+                $lp.drain_ticks($d);
+                true
+            }
+            None => false,
+        }
+    }};
+}
+
+/// Attaches the Node.js state to a stream.
+pub(crate) fn attach<D: 'static>(lp: &mut Loop<D>, s: Stream, ns: SocketState<D>) {
+    if let Some(st) = stream::get(lp, s) {
+        st.node = Some(Box::new(ns));
+    }
+}
+
+impl Socket {
+    /// The underlying libuv-level stream (for `try_write`, `close_reset`…).
+    pub fn stream(self) -> Stream {
+        self.0
+    }
+
+    /// `net.connect({port, host})` to an address: the socket now,
+    /// `on_connect` once connected, or `on_error` then `on_close(true)`.
+    /// Writes and `end()` before that are queued.
+    pub fn connect<D: 'static>(lp: &mut Loop<D>, addr: SocketAddr) -> Result<Socket> {
+        let s = Stream::connect(lp, addr, on_connect)?;
+        attach(
+            lp,
+            s,
+            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+        );
+        Ok(Socket(s))
+    }
+
+    /// `net.connect(port, host)` with a host name, resolved on loop-fs's
+    /// pool (an IP literal is not looked up).
+    pub fn connect_host<D: 'static>(lp: &mut Loop<D>, host: &str, port: u16) -> Result<Socket> {
+        let s = Stream::connect_host(lp, host, port, on_connect)?;
+        attach(
+            lp,
+            s,
+            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+        );
+        Ok(Socket(s))
+    }
+
+    /// `net.connect(path)`: a Unix-domain socket.
+    pub fn connect_path<D: 'static>(lp: &mut Loop<D>, path: impl AsRef<Path>) -> Result<Socket> {
+        let s = Stream::connect_path(lp, path, on_connect)?;
+        attach(
+            lp,
+            s,
+            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+        );
+        Ok(Socket(s))
+    }
+
+    /// Makes a socket of a connected stream (`new net.Socket({handle})`);
+    /// it starts reading unless `paused`.
+    pub fn from_stream<D: 'static>(lp: &mut Loop<D>, s: Stream, paused: bool) -> Result<Socket> {
+        let st = stream::live(lp, s, "socket")?;
+        if st.node.is_some() {
+            return Err(Error::misuse("socket", libc::EINVAL, "already a socket"));
+        }
+        attach(
+            lp,
+            s,
+            SocketState::new(None, false, paused, DEFAULT_HIGH_WATER_MARK),
+        );
+        if !paused {
+            let _ = stream::read_start_impl(lp, s, None);
+        }
+        Ok(Socket(s))
+    }
+
+    /// The `'connect'` event (client sockets).
+    pub fn on_connect<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.connect = Some(Box::new(f));
+        }
+    }
+
+    /// The `'data'` event: bytes read, a slice valid for the call only.
+    pub fn on_data<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, &[u8]) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.data = Some(Box::new(f));
+        }
+    }
+
+    /// The `'end'` event: the peer finished sending.
+    pub fn on_end<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.end = Some(Box::new(f));
+        }
+    }
+
+    /// The `'close'` event, last of all, with `had_error`.
+    pub fn on_close<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, bool) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.close = Some(Box::new(f));
+        }
+    }
+
+    /// The `'error'` event; the socket is destroyed, `on_close(true)`
+    /// follows.
+    pub fn on_error<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, Error) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.error = Some(Box::new(f));
+        }
+    }
+
+    /// The `'drain'` event: everything written is out, after a `write`
+    /// returned `false`.
+    pub fn on_drain<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.drain = Some(Box::new(f));
+        }
+    }
+
+    /// The `'timeout'` event (see [`Socket::set_timeout`]).
+    pub fn on_timeout<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.timeout = Some(Box::new(f));
+        }
+    }
+
+    /// `socket.write(data)`: `false` once the bytes not yet written reach
+    /// the high-water mark (wait for `on_drain`). After `end()` it is an
+    /// error (`ERR_STREAM_WRITE_AFTER_END`, or `EPIPE` "This socket has been
+    /// ended by the other party" when our end followed the peer's), given to
+    /// `on_error`, and the socket is destroyed; on a destroyed socket it
+    /// does nothing and returns `false`.
+    pub fn write<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) -> bool {
+        write_node(lp, self.0, data.into(), None)
+    }
+
+    /// `socket.write(data, cb)`: `cb` runs once the data is written, or
+    /// with the error.
+    pub fn write_with<'a, D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        data: impl Into<Cow<'a, [u8]>>,
+        cb: impl FnOnce(&mut Loop<D>, &mut D, Result<()>) + 'static,
+    ) -> bool {
+        write_node(lp, self.0, data.into(), Some(Box::new(cb)))
+    }
+
+    /// `socket.end()`: FIN once the queued writes are out. Idempotent.
+    pub fn end<D: 'static>(self, lp: &mut Loop<D>) {
+        end_node(lp, self.0);
+    }
+
+    /// `socket.end(data)`: write, then end.
+    pub fn end_with<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) {
+        if state(lp, self.0).is_some_and(|ns| ns.flags & (ENDED | DESTROYED) == 0) {
+            write_node(lp, self.0, data.into(), None);
+        }
+        end_node(lp, self.0);
+    }
+
+    /// `socket.destroy()`: closes now, queued writes are dropped (their
+    /// callbacks get `ECANCELED`); `on_close(false)` follows.
+    pub fn destroy<D: 'static>(self, lp: &mut Loop<D>) {
+        destroy(lp, self.0, None);
+    }
+
+    /// `socket.destroy(err)`: `on_error(err)`, then `on_close(true)`.
+    pub fn destroy_with_error<D: 'static>(self, lp: &mut Loop<D>, err: Error) {
+        destroy(lp, self.0, Some(err));
+    }
+
+    /// `socket.resetAndDestroy()`: closes with an RST (`SO_LINGER` 0).
+    pub fn reset_and_destroy<D: 'static>(self, lp: &mut Loop<D>) {
+        if state(lp, self.0).is_some_and(|ns| ns.flags & DESTROYED == 0) {
+            // Only the linger option differs from destroy().
+            if let Ok(st) = stream::live(lp, self.0, "resetAndDestroy") {
+                let _ = st.sock.set_linger_zero();
+            }
+        }
+        destroy(lp, self.0, None);
+    }
+
+    /// `socket.pause()`: stop reading (the peer's writes then wait in the
+    /// TCP window).
+    pub fn pause<D: 'static>(self, lp: &mut Loop<D>) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.flags |= PAUSED;
+            let _ = self.0.read_stop(lp);
+        }
+    }
+
+    /// `socket.resume()`: read again.
+    pub fn resume<D: 'static>(self, lp: &mut Loop<D>) {
+        let Some(ns) = state(lp, self.0) else { return };
+        ns.flags &= !PAUSED;
+        if ns.flags & (DESTROYED | READ_ENDED) == 0 && !self.0.is_connecting(lp) {
+            let _ = stream::read_start_impl(lp, self.0, None);
+        }
+    }
+
+    /// Whether the socket is paused.
+    pub fn is_paused<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+        state(lp, self.0).is_some_and(|ns| ns.flags & PAUSED != 0)
+    }
+
+    /// `socket.setTimeout(ms)`: after `ms` ms without reads or writes,
+    /// `on_timeout` runs; the socket stays open. The timer is re-armed on
+    /// any activity and does not keep the loop alive (Node's unref'd
+    /// timer). 0 turns it off.
+    pub fn set_timeout<D: 'static>(self, lp: &mut Loop<D>, ms: u32) {
+        let Some(ns) = state(lp, self.0) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        ns.timeout_ms = ms;
+        if let Some(t) = ns.timeout.take() {
+            lp.clear_timeout(t);
+        }
+        if ms > 0 {
+            arm_timeout(lp, self.0, ms);
+        }
+    }
+
+    /// `socket.setKeepAlive(enable, initialDelay)`: the delay is in ms,
+    /// rounded down to seconds as Node does; under 1 s, the system's idle
+    /// time applies.
+    pub fn set_keep_alive<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        enable: bool,
+        initial_delay_ms: u64,
+    ) -> Result<()> {
+        let secs = (initial_delay_ms / 1000).min(u32::MAX as u64) as u32;
+        let st = stream::live(lp, self.0, "setKeepAlive")?;
+        st.sock
+            .set_keepalive(enable, (secs > 0).then_some(secs))
+            .map_err(|e| Error::io("setKeepAlive", e, None))
+    }
+
+    /// `socket.setNoDelay(on)`: `TCP_NODELAY`.
+    pub fn set_no_delay<D: 'static>(self, lp: &mut Loop<D>, on: bool) -> Result<()> {
+        self.0.set_no_delay(lp, on)
+    }
+
+    /// `allowHalfOpen`: when on, reading the peer's FIN does not end our
+    /// side; call [`Socket::end`] yourself.
+    pub fn set_allow_half_open<D: 'static>(self, lp: &mut Loop<D>, on: bool) {
+        if let Some(ns) = state(lp, self.0) {
+            if on {
+                ns.flags |= ALLOW_HALF_OPEN;
+            } else {
+                ns.flags &= !ALLOW_HALF_OPEN;
+            }
+        }
+    }
+
+    /// The high-water mark `write` compares [`Socket::writable_length`] to.
+    pub fn set_high_water_mark<D: 'static>(self, lp: &mut Loop<D>, bytes: usize) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.hwm = bytes.min(u32::MAX as usize) as u32;
+        }
+    }
+
+    /// `socket.writableLength`: bytes written but not yet taken by the
+    /// kernel.
+    pub fn writable_length<D: 'static>(self, lp: &mut Loop<D>) -> usize {
+        self.0.write_queue_size(lp)
+    }
+
+    /// `socket.writableNeedDrain`: a `write` returned `false` and
+    /// `on_drain` has not run yet.
+    pub fn needs_drain<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+        state(lp, self.0).is_some_and(|ns| ns.flags & NEED_DRAIN != 0)
+    }
+
+    /// `socket.remoteAddress`/`remotePort`, while open.
+    pub fn remote_address<D: 'static>(self, lp: &mut Loop<D>) -> Option<Address> {
+        self.0.peer_addr(lp).ok()
+    }
+
+    /// `socket.localAddress`/`localPort`, while open.
+    pub fn local_address<D: 'static>(self, lp: &mut Loop<D>) -> Option<Address> {
+        self.0.local_addr(lp).ok()
+    }
+
+    /// `socket.bytesRead`.
+    pub fn bytes_read<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
+        self.0.bytes_read(lp)
+    }
+
+    /// `socket.bytesWritten`: bytes taken by the kernel.
+    pub fn bytes_written<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
+        self.0.bytes_written(lp)
+    }
+
+    /// `socket.destroyed`: true from `destroy` (or an error, or both ends
+    /// done) on, and once closed.
+    pub fn is_destroyed<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+        state(lp, self.0).is_none_or(|ns| ns.flags & DESTROYED != 0)
+    }
+
+    /// `socket.connecting`.
+    pub fn is_connecting<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+        self.0.is_connecting(lp)
+    }
+
+    /// `socket.writableEnded`: `end()` was called.
+    pub fn is_ended<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+        state(lp, self.0).is_some_and(|ns| ns.flags & ENDED != 0)
+    }
+
+    /// `socket.ref()`.
+    pub fn ref_handle<D: 'static>(self, lp: &mut Loop<D>) -> Result<()> {
+        self.0.ref_handle(lp)
+    }
+
+    /// `socket.unref()`: the socket no longer keeps the loop alive.
+    pub fn unref<D: 'static>(self, lp: &mut Loop<D>) -> Result<()> {
+        self.0.unref(lp)
+    }
+}
+
+// ----- hooks called by the stream -----
+
+fn on_connect<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, r: Result<()>) {
+    match r {
+        Ok(()) => {
+            refresh_timeout(lp, s);
+            emit!(lp, d, s, connect);
+            let Some(ns) = state(lp, s) else { return };
+            if ns.flags & (PAUSED | DESTROYED | READ_ENDED) == 0 {
+                let _ = stream::read_start_impl(lp, s, None);
+            }
+        }
+        Err(e) => {
+            if stream::get(lp, s).is_some_and(|st| st.flags & CLOSING == 0) {
+                destroy(lp, s, Some(e));
+            }
+        }
+    }
+}
+
+/// Data, EOF or a read error from the stream.
+pub(crate) fn on_read<D: 'static>(
+    lp: &mut Loop<D>,
+    d: &mut D,
+    s: Stream,
+    ev: stream::ReadEvent<'_>,
+) {
+    match ev {
+        stream::ReadEvent::Data(b) => {
+            refresh_timeout(lp, s);
+            emit!(lp, d, s, data, b);
+        }
+        stream::ReadEvent::Eof => {
+            if let Some(ns) = state(lp, s) {
+                ns.flags |= READ_ENDED;
+            }
+            emit!(lp, d, s, end);
+            let Some(ns) = state(lp, s) else { return };
+            if ns.flags & DESTROYED != 0 {
+                return;
+            }
+            if ns.flags & ALLOW_HALF_OPEN == 0 && ns.flags & ENDED == 0 {
+                end_node(lp, s);
+            } else if ns.flags & FINISHED != 0 {
+                destroy(lp, s, None);
+            }
+        }
+        stream::ReadEvent::Error(e) => destroy(lp, s, Some(e)),
+    }
+}
+
+/// After write callbacks ran: a failure destroys the socket; else
+/// `'drain'` if it was needed and everything is out.
+pub(crate) fn after_write<D: 'static>(
+    lp: &mut Loop<D>,
+    d: &mut D,
+    s: Stream,
+    failed: Option<Error>,
+) {
+    if let Some(e) = failed {
+        destroy(lp, s, Some(e));
+        return;
+    }
+    refresh_timeout(lp, s);
+    let empty = s.write_queue_size(lp) == 0;
+    let Some(ns) = state(lp, s) else { return };
+    if empty && ns.flags & (NEED_DRAIN | DESTROYED) == NEED_DRAIN {
+        ns.flags &= !NEED_DRAIN;
+        emit!(lp, d, s, drain);
+    }
+}
+
+/// Our FIN went out (`end()`'s shutdown completed, or failed).
+pub(crate) fn on_finish<D: 'static>(lp: &mut Loop<D>, _d: &mut D, s: Stream) {
+    finished(lp, s);
+}
+
+fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    ns.flags |= FINISHED;
+    if ns.flags & (READ_ENDED | DESTROYED) == READ_ENDED {
+        destroy(lp, s, None);
+    }
+}
+
+/// The stream closed (close phase): `'close'`, and the server's count if
+/// the socket was closed under it rather than destroyed.
+pub(crate) fn on_closed<D: 'static>(
+    lp: &mut Loop<D>,
+    d: &mut D,
+    s: Stream,
+    mut ns: Box<SocketState<D>>,
+) {
+    if ns.flags & DESTROYED == 0 {
+        ns.flags |= DESTROYED;
+        if let Some(t) = ns.timeout.take() {
+            lp.clear_timeout(t);
+        }
+        uncount(lp, &mut ns);
+    }
+    if let Some(mut f) = ns.h.close.take() {
+        f(lp, d, Socket(s), ns.flags & HAD_ERROR != 0);
+        lp.drain_ticks(d);
+    }
+}
+
+fn uncount<D: 'static>(lp: &mut Loop<D>, ns: &mut SocketState<D>) {
+    if ns.flags & COUNTED != 0 {
+        ns.flags &= !COUNTED;
+        if let Some(srv) = ns.server {
+            server::connection_gone(lp, srv);
+        }
+    }
+}
+
+// ----- operations -----
+
+fn write_node<D: 'static>(
+    lp: &mut Loop<D>,
+    s: Stream,
+    data: Cow<'_, [u8]>,
+    cb: Option<WriteCb<D>>,
+) -> bool {
+    let Some(ns) = state(lp, s) else {
+        return false;
+    };
+    if ns.flags & DESTROYED != 0 {
+        if let Some(cb) = cb {
+            let err = Error::node(
+                "write",
+                "ERR_STREAM_DESTROYED",
+                io::ErrorKind::BrokenPipe,
+                "Cannot call write after a stream was destroyed",
+            );
+            lp.next_tick(move |lp, d| cb(lp, d, Err(err)));
+        }
+        return false;
+    }
+    if ns.flags & ENDED != 0 {
+        let err = if ns.flags & (READ_ENDED | ALLOW_HALF_OPEN) == READ_ENDED {
+            Error::misuse(
+                "write",
+                libc::EPIPE,
+                "This socket has been ended by the other party",
+            )
+        } else {
+            Error::node(
+                "write",
+                "ERR_STREAM_WRITE_AFTER_END",
+                io::ErrorKind::BrokenPipe,
+                "write after end",
+            )
+        };
+        if let Some(cb) = cb {
+            let e = err.clone();
+            lp.next_tick(move |lp, d| cb(lp, d, Err(e)));
+        }
+        destroy(lp, s, Some(err));
+        return false;
+    }
+    let hwm = ns.hwm as usize;
+    refresh_timeout(lp, s);
+    if let Err(e) = stream::write_impl(lp, s, Bufs::One(data), cb) {
+        destroy(lp, s, Some(e));
+        return false;
+    }
+    let ok = s.write_queue_size(lp) < hwm;
+    if !ok {
+        if let Some(ns) = state(lp, s) {
+            ns.flags |= NEED_DRAIN;
+        }
+    }
+    ok
+}
+
+fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    if ns.flags & (ENDED | DESTROYED) != 0 {
+        return;
+    }
+    ns.flags |= ENDED;
+    if stream::shutdown_impl(lp, s, None).is_err() {
+        // Not connected or already shut down: nothing to flush.
+        finished(lp, s);
+    }
+}
+
+/// `destroy(err)`: close now; `'error'` on the next tick, `'close'` in the
+/// close phase. Needs no `&mut D`: nothing runs from inside it.
+pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error>) {
+    let Some(ns) = state(lp, s) else { return };
+    if ns.flags & DESTROYED != 0 {
+        return;
+    }
+    ns.flags |= DESTROYED;
+    if err.is_some() {
+        ns.flags |= HAD_ERROR;
+    }
+    let t = ns.timeout.take();
+    let counted = ns.flags & COUNTED != 0;
+    let server = ns.server;
+    ns.flags &= !COUNTED;
+    if let Some(t) = t {
+        lp.clear_timeout(t);
+    }
+    if let Some(err) = err {
+        tracing::debug!(socket = %Socket(s), error = %err, "destroyed by an error");
+        lp.next_tick(move |lp, d| {
+            if !emit!(lp, d, s, error, err.clone()) {
+                tracing::warn!(socket = %Socket(s), error = %err, "socket error with no on_error handler");
+            }
+        });
+    }
+    if !s.is_closing(lp) {
+        let _ = stream::close_impl(lp, s, None, false);
+    }
+    if let (true, Some(srv)) = (counted, server) {
+        server::connection_gone(lp, srv);
+    }
+}
+
+fn arm_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32) {
+    let t = lp.set_timeout(ms.into(), move |lp, d| {
+        let Some(ns) = state(lp, s) else { return };
+        if ns.flags & DESTROYED == 0 {
+            emit!(lp, d, s, timeout);
+        }
+    });
+    lp.timeout_unref(t);
+    if let Some(ns) = state(lp, s) {
+        ns.timeout = Some(t);
+    }
+}
+
+/// Activity: push the idle timeout back (Node's `_unrefTimer`).
+fn refresh_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    if ns.timeout_ms == 0 || ns.flags & DESTROYED != 0 {
+        return;
+    }
+    let (ms, t) = (ns.timeout_ms, ns.timeout);
+    if !t.is_some_and(|t| lp.timeout_refresh(t)) {
+        // Fired already: Node's refresh() re-arms a fired timer.
+        arm_timeout(lp, s, ms);
+    }
+}

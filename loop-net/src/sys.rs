@@ -1,0 +1,257 @@
+//! Sockets: creation and options through socket2, both families behind one
+//! enum, and the few calls whose flags std does not pass.
+//!
+//! Invariants:
+//! - every socket is created non-blocking and close-on-exec (`socket(…,
+//!   SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC)`), and accepted ones come
+//!   from `accept4(…, SOCK_NONBLOCK | SOCK_CLOEXEC)` (mio's `accept`);
+//! - sends pass `MSG_NOSIGNAL`: a write to a reset connection is an `EPIPE`
+//!   error, never a `SIGPIPE`, whatever the embedder did with that signal
+//!   (std's `write_vectored` is `writev`, which cannot take the flag, so
+//!   vectored writes go through `sendmsg`);
+//! - fds are never duplicated, so closing one also removes it from the
+//!   epoll set: a closed socket needs no `epoll_ctl(DEL)`.
+
+use crate::error::Address;
+use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+use std::io::{self, IoSlice, Read};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::time::Duration;
+
+/// A connected (or connecting) stream socket, TCP or Unix.
+pub(crate) enum Sock {
+    /// No socket: closed, or a host name is still being resolved.
+    None,
+    Tcp(mio::net::TcpStream),
+    Unix(mio::net::UnixStream),
+}
+
+impl Sock {
+    pub(crate) fn fd(&self) -> Option<RawFd> {
+        match self {
+            Sock::None => None,
+            Sock::Tcp(s) => Some(s.as_raw_fd()),
+            Sock::Unix(s) => Some(s.as_raw_fd()),
+        }
+    }
+
+    fn sockref(&self) -> io::Result<SockRef<'_>> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => Ok(SockRef::from(s)),
+            Sock::Unix(s) => Ok(SockRef::from(s)),
+        }
+    }
+
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => (&*s).read(buf),
+            Sock::Unix(s) => (&*s).read(buf),
+        }
+    }
+
+    pub(crate) fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.sockref()?.send_with_flags(buf, libc::MSG_NOSIGNAL)
+    }
+
+    pub(crate) fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        if let [one] = bufs {
+            return self.send(one);
+        }
+        self.sockref()?
+            .send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
+    }
+
+    pub(crate) fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => s.shutdown(Shutdown::Write),
+            Sock::Unix(s) => s.shutdown(Shutdown::Write),
+        }
+    }
+
+    pub(crate) fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => s.take_error(),
+            Sock::Unix(s) => s.take_error(),
+        }
+    }
+
+    pub(crate) fn peer_addr(&self) -> io::Result<Address> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => s.peer_addr().map(Address::Inet),
+            Sock::Unix(s) => s.peer_addr().map(|a| Address::from_unix(&a)),
+        }
+    }
+
+    pub(crate) fn local_addr(&self) -> io::Result<Address> {
+        match self {
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            Sock::Tcp(s) => s.local_addr().map(Address::Inet),
+            Sock::Unix(s) => s.local_addr().map(|a| Address::from_unix(&a)),
+        }
+    }
+
+    pub(crate) fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        match self {
+            Sock::Tcp(s) => s.set_nodelay(on),
+            // libuv: a no-op on pipes.
+            Sock::Unix(_) => Ok(()),
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+
+    /// `SO_KEEPALIVE`, and when on, libuv 1.46's `TCP_KEEPIDLE` = `delay`
+    /// seconds, `TCP_KEEPINTVL` = 1 s, `TCP_KEEPCNT` = 10.
+    pub(crate) fn set_keepalive(&self, on: bool, delay: Option<u32>) -> io::Result<()> {
+        let s = match self {
+            Sock::Tcp(s) => SockRef::from(s),
+            Sock::Unix(_) => return Ok(()),
+            Sock::None => return Err(io::Error::from_raw_os_error(libc::EBADF)),
+        };
+        if on {
+            if let Some(delay) = delay {
+                let ka = TcpKeepalive::new()
+                    .with_time(Duration::from_secs(delay.into()))
+                    .with_interval(Duration::from_secs(1))
+                    .with_retries(10);
+                s.set_tcp_keepalive(&ka)?;
+            }
+        }
+        s.set_keepalive(on)
+    }
+
+    /// `SO_LINGER` {on, 0}: the next `close` sends RST instead of FIN.
+    pub(crate) fn set_linger_zero(&self) -> io::Result<()> {
+        self.sockref()?.set_linger(Some(Duration::ZERO))
+    }
+}
+
+/// A listening socket, TCP or Unix.
+pub(crate) enum ListenSock {
+    None,
+    Tcp(mio::net::TcpListener),
+    Unix(mio::net::UnixListener),
+}
+
+impl ListenSock {
+    pub(crate) fn fd(&self) -> Option<RawFd> {
+        match self {
+            ListenSock::None => None,
+            ListenSock::Tcp(s) => Some(s.as_raw_fd()),
+            ListenSock::Unix(s) => Some(s.as_raw_fd()),
+        }
+    }
+
+    /// `accept4(fd, …, SOCK_NONBLOCK | SOCK_CLOEXEC)`.
+    pub(crate) fn accept(&self) -> io::Result<Sock> {
+        match self {
+            ListenSock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            ListenSock::Tcp(l) => l.accept().map(|(s, _)| Sock::Tcp(s)),
+            ListenSock::Unix(l) => l.accept().map(|(s, _)| Sock::Unix(s)),
+        }
+    }
+
+    pub(crate) fn local_addr(&self) -> io::Result<Address> {
+        match self {
+            ListenSock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+            ListenSock::Tcp(l) => l.local_addr().map(Address::Inet),
+            ListenSock::Unix(l) => l.local_addr().map(|a| Address::from_unix(&a)),
+        }
+    }
+}
+
+fn stream_socket(domain: Domain) -> io::Result<Socket> {
+    Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)
+}
+
+/// What a listening socket is made with.
+pub(crate) struct ListenParams {
+    pub(crate) backlog: i32,
+    pub(crate) reuse_port: bool,
+    pub(crate) ipv6_only: bool,
+}
+
+/// `socket`, `SO_REUSEADDR` (as libuv sets on every TCP bind),
+/// `SO_REUSEPORT` if asked, `IPV6_V6ONLY` on IPv6, `bind`, `listen`.
+pub(crate) fn listen_tcp(addr: SocketAddr, p: &ListenParams) -> io::Result<mio::net::TcpListener> {
+    let s = stream_socket(Domain::for_address(addr))?;
+    s.set_reuse_address(true)?;
+    if p.reuse_port {
+        s.set_reuse_port(true)?;
+    }
+    if addr.is_ipv6() {
+        s.set_only_v6(p.ipv6_only)?;
+    }
+    s.bind(&addr.into())?;
+    s.listen(p.backlog)?;
+    Ok(mio::net::TcpListener::from_std(s.into()))
+}
+
+/// `socket(AF_UNIX)`, `bind(path)`, `listen`.
+pub(crate) fn listen_unix(path: &Path, p: &ListenParams) -> io::Result<mio::net::UnixListener> {
+    let s = stream_socket(Domain::UNIX)?;
+    s.bind(&SockAddr::unix(path)?)?;
+    s.listen(p.backlog)?;
+    Ok(mio::net::UnixListener::from_std(s.into()))
+}
+
+/// A non-blocking `connect`: the socket, and whether it is connected
+/// already (`false`: `EINPROGRESS`, the outcome comes as writability).
+pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(Sock, bool)> {
+    let s = stream_socket(Domain::for_address(addr))?;
+    let done = started(s.connect(&addr.into()))?;
+    Ok((Sock::Tcp(mio::net::TcpStream::from_std(s.into())), done))
+}
+
+/// A non-blocking `connect` to a Unix-socket path (on Linux it completes at
+/// once, or fails with `EAGAIN` when the listener's backlog is full).
+pub(crate) fn connect_unix(path: &Path) -> io::Result<(Sock, bool)> {
+    let s = stream_socket(Domain::UNIX)?;
+    let done = started(s.connect(&SockAddr::unix(path)?))?;
+    Ok((Sock::Unix(mio::net::UnixStream::from_std(s.into())), done))
+}
+
+fn started(r: io::Result<()>) -> io::Result<bool> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `e`, from creating or binding an IPv6 socket, means this host
+/// has no usable IPv6 (Node.js then listens on `0.0.0.0`).
+pub(crate) fn ipv6_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EAFNOSUPPORT) | Some(libc::EADDRNOTAVAIL) | Some(libc::EPROTONOSUPPORT)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_fallback_errors() {
+        for n in [
+            libc::EAFNOSUPPORT,
+            libc::EADDRNOTAVAIL,
+            libc::EPROTONOSUPPORT,
+        ] {
+            assert!(ipv6_unavailable(&io::Error::from_raw_os_error(n)));
+        }
+        assert!(!ipv6_unavailable(&io::Error::from_raw_os_error(
+            libc::EADDRINUSE
+        )));
+        assert!(!ipv6_unavailable(&io::Error::from_raw_os_error(
+            libc::EACCES
+        )));
+    }
+}
