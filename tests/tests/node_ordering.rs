@@ -364,5 +364,8 @@ fn virtual_time_runs_a_minute_timer_at_once() {
     lp.run(RunMode::Default, &mut out).expect("run");
     assert_eq!(out, [60_000]);
     assert_eq!(clock.now(), 60_000);
-    assert!(wall.elapsed() < std::time::Duration::from_secs(30), "it did not sleep a minute");
+    assert!(
+        wall.elapsed() < std::time::Duration::from_secs(30),
+        "it did not sleep a minute"
+    );
 }
