@@ -1,1 +1,44 @@
-//! The echo server, client and load generator (issue 6). This crate is an empty member of the workspace until that issue lands.
+//! `echo-app`: the echo server people run first, its line client and a load
+//! generator, on [`loop_core`] and [`loop_net`].
+//!
+//! ```text
+//! echo-app                      # serve on 0.0.0.0:8080
+//! echo-app serve --port 0 --workers 2 --idle-timeout 60 --stats 5
+//! echo-app client --addr 127.0.0.1:8080
+//! echo-app bench --addr 127.0.0.1:8080 --conns 50 --size 64 --duration 10 --mode pingpong
+//! ```
+//!
+//! - [`server`]: N worker loops sharing the port (`SO_REUSEPORT`), one
+//!   shared read buffer per loop, `try_write` first, backpressure by
+//!   `read_stop`, half-close, idle timeout, graceful shutdown on
+//!   SIGINT/SIGTERM;
+//! - [`client`]: the classic line client over std blocking I/O;
+//! - [`mod@bench`]: pingpong, stream and idle load on the loop, every echoed
+//!   byte verified, latency in an HDR histogram;
+//! - [`error`]: one-line errors (`listen 0.0.0.0:8080: address already in
+//!   use`).
+//!
+//! `docs/echo.md` in the repository follows one connection from `socket()`
+//! to `close()` with the system calls `strace -f` shows.
+//!
+//! # Why the libuv-level API
+//!
+//! The server uses loop-net's [`loop_net::Listener`] and
+//! [`loop_net::Stream`], not the Node.js-level `Server`/`Socket`: an echo
+//! needs no event emitter, and the libuv level gives exactly the control
+//! the hot path wants: the read callback gets a slice of the loop's one
+//! read buffer, `try_write` sends straight from it, only an unsent rest is
+//! copied (with a write callback, the only place backpressure needs one),
+//! and `read_stop` / `read_start` bound the queue. Per connection the server
+//! keeps one 32-byte slab entry of its own next to loop-net's.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod bench;
+pub mod client;
+pub mod error;
+pub mod server;
+pub mod sys;
+
+pub use error::{Error, Result};
