@@ -89,6 +89,22 @@ impl Server {
         std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
     }
 
+    /// The fd count once it stopped moving (the closes of a previous
+    /// scenario are seen), at most 5 s.
+    fn settled_fds(&self) -> usize {
+        let end = Instant::now() + Duration::from_secs(5);
+        let mut last = self.fds();
+        while Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = self.fds();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        last
+    }
+
     fn cpu_ticks(&self) -> u64 {
         let stat =
             std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
@@ -270,7 +286,7 @@ fn slowloris(srv: &Server) -> Outcome {
 }
 
 fn churn(srv: &Server) -> Outcome {
-    let before = srv.fds();
+    let before = srv.settled_fds();
     let addr = srv.addr;
     let r = with_probe(addr, || {
         let failed = Arc::new(Mutex::new(0usize));
@@ -310,7 +326,7 @@ fn churn(srv: &Server) -> Outcome {
 }
 
 fn resets(srv: &Server) -> Outcome {
-    let before = srv.fds();
+    let before = srv.settled_fds();
     let r = with_probe(srv.addr, || {
         let data = pattern(64 * 1024, 7);
         for _ in 0..2000 {
