@@ -163,40 +163,44 @@ fn empty_iteration_fd() -> f64 {
     ns
 }
 
-fn next_tick() -> f64 {
-    const N: u64 = 10_000_000;
-    fn tick(lp: &mut Loop<u64>, n: &mut u64) {
-        *n += 1;
-        if *n < N {
-            lp.next_tick(tick);
-        }
-    }
-    let mut lp: Loop<u64> = Loop::new().expect("loop");
-    let mut n = 0u64;
+/// A chain of callbacks, each queued by the previous one.
+struct Chain {
+    ran: u64,
+    limit: u64,
+}
+
+/// Runs a chain of `limit` callbacks started by `first`; ns per callback.
+fn chain(limit: u64, first: fn(&mut Loop<Chain>, &mut Chain)) -> f64 {
+    let mut lp: Loop<Chain> = Loop::new().expect("loop");
+    let mut c = Chain { ran: 0, limit };
     let t0 = Instant::now();
-    lp.next_tick(tick);
-    lp.run(RunMode::Default, &mut n).expect("run");
-    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
-    assert_eq!(n, N);
+    first(&mut lp, &mut c);
+    lp.run(RunMode::Default, &mut c).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / limit as f64;
+    assert_eq!(c.ran, limit);
     ns
 }
 
+fn next_tick() -> f64 {
+    fn tick(lp: &mut Loop<Chain>, c: &mut Chain) {
+        c.ran += 1;
+        if c.ran < c.limit {
+            lp.next_tick(tick);
+        }
+    }
+    chain(10_000_000, |lp, _| lp.next_tick(tick))
+}
+
 fn immediate() -> f64 {
-    const N: u64 = 1_000_000;
-    fn imm(lp: &mut Loop<u64>, n: &mut u64) {
-        *n += 1;
-        if *n < N {
+    fn imm(lp: &mut Loop<Chain>, c: &mut Chain) {
+        c.ran += 1;
+        if c.ran < c.limit {
             lp.set_immediate(imm);
         }
     }
-    let mut lp: Loop<u64> = Loop::new().expect("loop");
-    let mut n = 0u64;
-    let t0 = Instant::now();
-    lp.set_immediate(imm);
-    lp.run(RunMode::Default, &mut n).expect("run");
-    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
-    assert_eq!(n, N);
-    ns
+    chain(1_000_000, |lp, _| {
+        lp.set_immediate(imm);
+    })
 }
 
 fn async_wakeup() -> f64 {
