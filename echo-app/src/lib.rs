@@ -8,6 +8,37 @@
 //! echo-app bench --addr 127.0.0.1:8080 --conns 50 --size 64 --duration 10 --mode pingpong
 //! ```
 //!
+//! The same from Rust: a server on a free port, the line client against
+//! it, then SIGINT (what Ctrl-C sends) for a graceful shutdown.
+//!
+//! ```
+//! use echo_app::server::{serve, Exit, ServeConfig};
+//! use rustix::process::{getpid, kill_process, Signal};
+//! use std::sync::mpsc;
+//!
+//! let cfg = ServeConfig {
+//!     addr: "127.0.0.1:0".parse()?,
+//!     workers: 1,
+//!     max_connections: None,
+//!     idle_timeout: None,
+//!     stats_every: None,
+//!     shutdown_timeout: None,
+//! };
+//! let (tx, rx) = mpsc::channel();
+//! let server = std::thread::spawn(move || serve(&cfg, |addr| tx.send(addr).unwrap()));
+//! let addr = rx.recv()?; // the port the kernel picked
+//!
+//! let mut echoed = Vec::new();
+//! echo_app::client::run(&addr.to_string(), &b"hello\nworld\n"[..], &mut echoed)?;
+//! assert_eq!(echoed, b"hello\nworld\n");
+//!
+//! kill_process(getpid(), Signal::INT)?; // as Ctrl-C: drain, then return
+//! let summary = server.join().unwrap()?;
+//! assert_eq!(summary.exit, Exit::Clean);
+//! assert_eq!((summary.accepted, summary.bytes_in, summary.open), (1, 12, 0));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! - [`server`]: N worker loops sharing the port (`SO_REUSEPORT`), one
 //!   shared read buffer per loop, `try_write` first, backpressure by
 //!   `read_stop`, half-close, idle timeout, graceful shutdown on

@@ -131,6 +131,8 @@ fn init_logging(level: Option<&str>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // One loop per thread: the thread names which loop logged.
+        .with_thread_names(true)
         .try_init()
         .map_err(|e| Error::new(format!("logging: {e}")))
 }

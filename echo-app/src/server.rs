@@ -495,6 +495,15 @@ fn say(args: std::fmt::Arguments<'_>) {
         .write_all(format!("{args}\n").as_bytes());
 }
 
+/// `1 connection`, `2 connections`: the shutdown lines count in words.
+fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 fn on_signal(lp: &mut Loop<Control>, c: &mut Control, signum: i32) {
     let name = if signum == libc::SIGTERM {
         "SIGTERM"
@@ -504,7 +513,8 @@ fn on_signal(lp: &mut Loop<Control>, c: &mut Control, signum: i32) {
     if c.draining {
         let open = c.sum(|l| &l.open);
         say(format_args!(
-            "error: second {name}: stopping at once with {open} connections open"
+            "error: second {name}: stopping at once with {} open",
+            plural(open, "connection")
         ));
         c.exit = Some(Exit::Forced(signum));
         lp.stop();
@@ -519,7 +529,8 @@ fn on_signal(lp: &mut Loop<Control>, c: &mut Control, signum: i32) {
     }
     let open = c.sum(|l| &l.open);
     say(format_args!(
-        "{name}: listener closed, waiting for {open} open connections to finish (again to stop at once)"
+        "{name}: listener closed, waiting for {} to finish (again to stop at once)",
+        plural(open, "open connection")
     ));
     if let Some(t) = c.shutdown_timeout {
         let ms = t.as_millis().min(u64::MAX as u128) as u64;
@@ -527,7 +538,8 @@ fn on_signal(lp: &mut Loop<Control>, c: &mut Control, signum: i32) {
         lp.add_timer(ms, 0, move |lp, c| {
             let open = c.sum(|l| &l.open);
             say(format_args!(
-                "error: shutdown timeout ({secs} s) ran out with {open} connections open"
+                "error: shutdown timeout ({secs} s) ran out with {} open",
+                plural(open, "connection")
             ));
             c.exit = Some(Exit::Timeout);
             lp.stop();
