@@ -720,6 +720,17 @@ impl<D> Loop<D> {
         }
         let mut wait = timeout;
         let mut advance_to = None;
+        if let (None, Some(t @ 1..)) = (self.clock.manual(), timeout) {
+            // The timeout was computed from the time cached before the
+            // callbacks that ran since; sleep only what is left of it.
+            // Node.js runs libuv with UV_METRICS_IDLE_TIME, whose
+            // uv__io_poll polls once without blocking, refreshes the time,
+            // then waits the rest: an interval whose callback takes 65 of
+            // its 130 ms waits 65 ms, not 130 (plain libuv would drift).
+            let base = self.time;
+            self.update_time();
+            wait = Some(t.saturating_sub(self.time - base));
+        }
         if let (Some(clock), Some(t)) = (self.clock.manual(), timeout) {
             if t > 0 {
                 // Virtual time never sleeps: poll without blocking, and jump
