@@ -240,6 +240,119 @@ fn refresh_restarts_the_delay() {
     assert!(!lp.timeout_is_pending(t));
 }
 
+// The refreshable timeout, against what Node.js v20 prints for the same
+// JavaScript (in each test's comment; times are the loop's, virtual here).
+
+/// `t = setTimeout(log, 50); setTimeout(() => t.refresh(), 100);
+/// setTimeout(log, 120)` prints `A fired`, `refresh true`, `mid`, `A fired`.
+#[test]
+fn refreshable_timeout_fires_again_after_refresh() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let t = lp.set_timeout_refreshable(50, |lp, out, _| {
+        out.push(format!("A fired at {}", lp.now()));
+    });
+    lp.set_timeout(100, move |lp, out| {
+        out.push(format!("refresh at {} {}", lp.now(), lp.timeout_has_ref(t)));
+        assert!(!lp.timeout_is_pending(t), "fired: not pending");
+        assert!(lp.timeout_refresh(t));
+        assert!(lp.timeout_is_pending(t), "armed again");
+    });
+    lp.set_timeout(120, |lp, out| out.push(format!("mid at {}", lp.now())));
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(
+        out,
+        [
+            "A fired at 50",
+            "refresh at 100 true",
+            "mid at 120",
+            "A fired at 150"
+        ]
+    );
+    // Fired again and kept: the loop ended anyway (it keeps nothing alive).
+    assert!(!lp.timeout_is_pending(t));
+    assert!(!lp.clear_timeout(t), "not pending: nothing cleared");
+    assert!(!lp.timeout_refresh(t), "released: stale");
+}
+
+/// `n = 0; t = setTimeout(() => { n++; log(n); if (n < 3) t.refresh() }, 20)`
+/// prints 1, 2, 3.
+#[test]
+fn refreshable_timeout_refreshed_from_its_own_callback() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let mut n = 0;
+    lp.set_timeout_refreshable(20, move |lp, out, me| {
+        n += 1;
+        out.push(format!("B {n} at {}", lp.now()));
+        if n < 3 {
+            lp.timeout_refresh(me);
+        }
+    });
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(out, ["B 1 at 20", "B 2 at 40", "B 3 at 60"]);
+}
+
+/// `t = setTimeout(log, 10); t.unref(); setTimeout(() => t.refresh(), 30)`
+/// prints `C fired`, `refresh unrefd`: the refreshed timeout is still
+/// unreferenced and the loop ends.
+#[test]
+fn refreshed_unrefd_timeout_does_not_keep_the_loop_alive() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let t = lp.set_timeout_refreshable(10, |_, out, _| log(out, "C fired"));
+    lp.timeout_unref(t);
+    lp.set_timeout(30, move |lp, out| {
+        log(out, "refresh unrefd");
+        lp.timeout_refresh(t);
+    });
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(out, ["C fired", "refresh unrefd"]);
+    assert!(lp.timeout_is_pending(t), "armed, but nothing waited for it");
+}
+
+/// `clearTimeout(t); t.refresh()` after it fired prints nothing more.
+#[test]
+fn cleared_refreshable_timeout_cannot_be_refreshed() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let t = lp.set_timeout_refreshable(10, |_, out, _| log(out, "D fired"));
+    lp.set_timeout(30, move |lp, out| {
+        lp.clear_timeout(t);
+        assert!(!lp.timeout_refresh(t));
+        log(out, "cleared then refreshed");
+    });
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(out, ["D fired", "cleared then refreshed"]);
+}
+
+/// `t.refresh(); t.unref()` at 30 with a timer at 60 keeping the loop
+/// alive: the timeout fires again at 40, before `keepalive`.
+#[test]
+fn refreshed_then_unrefd_timeout_runs_while_the_loop_lives() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let t = lp.set_timeout_refreshable(10, |lp, out, _| {
+        out.push(format!("E fired at {}", lp.now()));
+    });
+    lp.set_timeout(30, move |lp, out| {
+        lp.timeout_refresh(t);
+        lp.timeout_unref(t);
+        log(out, "refreshed then unref");
+    });
+    lp.set_timeout(60, |_, out| log(out, "keepalive"));
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(
+        out,
+        [
+            "E fired at 10",
+            "refreshed then unref",
+            "E fired at 40",
+            "keepalive"
+        ]
+    );
+}
+
 #[test]
 fn unrefd_timeout_alone_lets_the_loop_exit() {
     let (mut lp, clock) = manual();

@@ -21,8 +21,12 @@
 //!
 //! # Differences from Node.js
 //!
-//! - `timeout_refresh` of a timeout that has already fired does nothing
-//!   (Node re-arms it): fired timeouts are freed at once, their ids go stale.
+//! - A [`Loop::set_timeout`] timeout is freed when it fires (its callback
+//!   is `FnOnce` and nothing like a garbage collector tells when its id is
+//!   dropped), so `timeout_refresh` of a fired one does nothing, where Node
+//!   re-arms it. A host that needs Node's behaviour (a JavaScript runtime)
+//!   uses [`Loop::set_timeout_refreshable`]: kept after it fires, until
+//!   [`Loop::clear_timeout`].
 //! - A panic in a callback propagates out of `run` (Node would emit
 //!   `uncaughtException`); the timers and immediates still due run on the
 //!   next `run`.

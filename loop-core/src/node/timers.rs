@@ -9,7 +9,10 @@
 //!   (`uv`) is referenced exactly when it is non-zero (toggled on 0 ↔ 1, and
 //!   set at the end of each timers run, as Node's `RunTimers` does);
 //! - a destroyed timer's slot is freed at once, so its [`Timeout`] goes stale
-//!   and every operation on it is a no-op.
+//!   and every operation on it is a no-op; except a fired timeout made by
+//!   [`Loop::set_timeout_refreshable`], which stays (destroyed, unlinked,
+//!   not counted in `ref_count`) until cleared, as a JS `Timeout` object
+//!   outlives its firing.
 
 use crate::event_loop::Loop;
 use crate::handle::TimerId;
@@ -35,9 +38,10 @@ macro_rules! continue_if_changed {
 const TIMEOUT_MAX: u64 = 2_147_483_647;
 const NONE: u32 = u32::MAX;
 
-/// A timer made by [`Loop::set_timeout`] or [`Loop::set_interval`], like
-/// Node's `Timeout` object. Stale once the timer fired (one-shot) or was
-/// cleared; operations on a stale `Timeout` do nothing.
+/// A timer made by [`Loop::set_timeout`], [`Loop::set_interval`] or
+/// [`Loop::set_timeout_refreshable`], like Node's `Timeout` object. Stale
+/// once the timer was cleared, or once a [`Loop::set_timeout`] timer fired;
+/// operations on a stale `Timeout` do nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Timeout {
     index: u32,
@@ -62,6 +66,8 @@ pub(crate) struct NodeTimer<D> {
     idle_start: u64,
     refed: bool,
     destroyed: bool,
+    /// Kept after it fires, for `refresh` ([`Loop::set_timeout_refreshable`]).
+    keep: bool,
     /// Its callback is running (taken out of `cb`).
     running: bool,
     list: u32,
@@ -181,7 +187,45 @@ impl<D: 'static> Loop<D> {
         ms: u64,
         f: impl FnOnce(&mut Loop<D>, &mut D) + 'static,
     ) -> Timeout {
-        self.new_node_timer(ms, false, TimerCb::Once(Box::new(f)))
+        self.new_node_timer(ms, false, false, TimerCb::Once(Box::new(f)))
+    }
+
+    /// `setTimeout(f, ms)` for a host that keeps the `Timeout` object, as a
+    /// JavaScript runtime does: after it fires, the timeout stays (not
+    /// pending, not keeping the loop alive) so that
+    /// [`Loop::timeout_refresh`] can arm it again, and `f` runs again, as
+    /// `timeout.refresh()` does in Node.js. It is kept until
+    /// [`Loop::clear_timeout`], which the host calls when it drops its
+    /// object (a garbage-collected `Timeout`); until then it holds its slot
+    /// and its callback. `f` is given its own [`Timeout`].
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    ///
+    /// let mut lp: Loop<u32> = Loop::new()?;
+    /// let t = lp.set_timeout_refreshable(1, |lp, runs, me| {
+    ///     *runs += 1;
+    ///     if *runs < 3 {
+    ///         lp.timeout_refresh(me); // once more, 1 ms from now
+    ///     }
+    /// });
+    /// let mut runs = 0;
+    /// lp.run(RunMode::Default, &mut runs)?;
+    /// assert_eq!(runs, 3);
+    /// assert!(!lp.timeout_is_pending(t));
+    /// assert!(lp.timeout_refresh(t)); // fired, kept: it can run again
+    /// lp.run(RunMode::Default, &mut runs)?;
+    /// assert_eq!(runs, 4);
+    /// lp.clear_timeout(t); // released: now stale
+    /// assert!(!lp.timeout_refresh(t));
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn set_timeout_refreshable(
+        &mut self,
+        ms: u64,
+        f: impl FnMut(&mut Loop<D>, &mut D, Timeout) + 'static,
+    ) -> Timeout {
+        self.new_node_timer(ms, false, true, TimerCb::Repeat(Box::new(f)))
     }
 
     /// `setInterval(f, ms)`: `f` runs every `ms` (at least 1) until cleared;
@@ -191,10 +235,10 @@ impl<D: 'static> Loop<D> {
         ms: u64,
         f: impl FnMut(&mut Loop<D>, &mut D, Timeout) + 'static,
     ) -> Timeout {
-        self.new_node_timer(ms, true, TimerCb::Repeat(Box::new(f)))
+        self.new_node_timer(ms, true, false, TimerCb::Repeat(Box::new(f)))
     }
 
-    fn new_node_timer(&mut self, ms: u64, repeat: bool, cb: TimerCb<D>) -> Timeout {
+    fn new_node_timer(&mut self, ms: u64, repeat: bool, keep: bool, cb: TimerCb<D>) -> Timeout {
         let after = if (1..=TIMEOUT_MAX).contains(&ms) {
             ms
         } else {
@@ -211,6 +255,7 @@ impl<D: 'static> Loop<D> {
             idle_start: 0,
             refed: true,
             destroyed: false,
+            keep,
             running: false,
             list: NONE,
             prev: NONE,
@@ -291,13 +336,18 @@ impl<D: 'static> Loop<D> {
         }
     }
 
-    /// `clearTimeout(t)`; returns whether it was still pending.
+    /// `clearTimeout(t)`; returns whether it was still pending. A fired
+    /// [`Loop::set_timeout_refreshable`] timeout is released: its id goes
+    /// stale.
     pub fn clear_timeout(&mut self, t: Timeout) -> bool {
         let tm = &mut self.node.timers;
         let Some(n) = tm.get(t) else {
             return false;
         };
         if n.destroyed {
+            if n.keep && !n.running {
+                tm.timers.remove(t.index as usize);
+            }
             return false;
         }
         let (li, refed) = (n.list, n.refed);
@@ -361,9 +411,12 @@ impl<D: 'static> Loop<D> {
         self.node.timers.get(t).is_some_and(|n| !n.destroyed)
     }
 
-    /// `timeout.refresh()`: restarts the timer's delay from now, keeping its
-    /// place in Node's lists semantics (appended to its duration's list).
-    /// Returns `false` (and does nothing) for a fired or cleared timeout.
+    /// `timeout.refresh()`: restarts the timer's delay from now (appended
+    /// to its duration's list, as in Node.js); a fired
+    /// [`Loop::set_timeout_refreshable`] timeout is armed again, and keeps
+    /// the loop alive again if referenced. Returns `false` (and does
+    /// nothing) for a cleared timeout, or a [`Loop::set_timeout`] that
+    /// fired.
     pub fn timeout_refresh(&mut self, t: Timeout) -> bool {
         let Some(n) = self.node.timers.get(t) else {
             return false;
@@ -371,8 +424,16 @@ impl<D: 'static> Loop<D> {
         let Some(ms) = n.idle_timeout else {
             return false;
         };
+        let (destroyed, refed) = (n.destroyed, n.refed);
         let start = self.libuv_now();
         self.timer_insert(t.index, ms, start);
+        if destroyed {
+            // `insertGuarded`: a fired timer comes back to life.
+            self.node.timers.timers[t.index as usize].destroyed = false;
+            if refed {
+                self.inc_ref_count();
+            }
+        }
         true
     }
 
@@ -465,7 +526,12 @@ impl<D: 'static> Loop<D> {
                         if n.list == NONE {
                             // Not re-linked by a refresh from its callback.
                             let refed = n.refed && !n.destroyed;
-                            tm.timers.remove(idx as usize);
+                            if n.keep && n.idle_timeout.is_some() {
+                                // Kept for a refresh, until cleared.
+                                n.destroyed = true;
+                            } else {
+                                tm.timers.remove(idx as usize);
+                            }
                             if refed {
                                 tm.ref_count -= 1;
                             }
