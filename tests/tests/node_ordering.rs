@@ -275,6 +275,25 @@ fn refreshable_timeout_fires_again_after_refresh() {
     assert!(!lp.timeout_refresh(t), "released: stale");
 }
 
+/// A plain `set_timeout` cannot be refreshed from its own callback (its
+/// `FnOnce` is spent; Node.js would run it again): `false`, and nothing
+/// is left armed to keep the loop alive.
+#[test]
+fn plain_timeout_refresh_from_its_own_callback_is_refused() {
+    let (mut lp, _clock) = manual();
+    let mut out = Log::new();
+    let me = std::rc::Rc::new(std::cell::Cell::new(None));
+    let me2 = me.clone();
+    let t = lp.set_timeout(20, move |lp, out| {
+        let t = me2.get().expect("set below");
+        out.push(format!("fired, refresh: {}", lp.timeout_refresh(t)));
+    });
+    me.set(Some(t));
+    lp.run(RunMode::Default, &mut out).expect("run");
+    assert_eq!(out, ["fired, refresh: false"]);
+    assert_eq!(lp.now(), 20, "nothing re-armed: the loop ended at once");
+}
+
 /// `n = 0; t = setTimeout(() => { n++; log(n); if (n < 3) t.refresh() }, 20)`
 /// prints 1, 2, 3.
 #[test]

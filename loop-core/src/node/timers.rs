@@ -416,7 +416,8 @@ impl<D: 'static> Loop<D> {
     /// [`Loop::set_timeout_refreshable`] timeout is armed again, and keeps
     /// the loop alive again if referenced. Returns `false` (and does
     /// nothing) for a cleared timeout, or a [`Loop::set_timeout`] that
-    /// fired.
+    /// fired or is firing (its `FnOnce` callback is spent: Node.js would
+    /// run it again; use [`Loop::set_timeout_refreshable`] for that).
     pub fn timeout_refresh(&mut self, t: Timeout) -> bool {
         let Some(n) = self.node.timers.get(t) else {
             return false;
@@ -424,6 +425,9 @@ impl<D: 'static> Loop<D> {
         let Some(ms) = n.idle_timeout else {
             return false;
         };
+        if n.running && n.repeat == 0 && !n.keep {
+            return false;
+        }
         let (destroyed, refed) = (n.destroyed, n.refed);
         let start = self.libuv_now();
         self.timer_insert(t.index, ms, start);
