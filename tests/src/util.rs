@@ -1,6 +1,7 @@
 //! Helpers the integration tests share.
 
 use loop_core::{Loop, ManualClock};
+use std::path::{Path, PathBuf};
 
 /// A loop on a manual clock reading `start_ms` that jumps to the next timer
 /// whenever the loop would sleep for it: timer tests never sleep.
@@ -23,4 +24,17 @@ pub fn watchdog<D>(lp: &mut Loop<D>, ms: u64) {
     })
     .expect("fresh timer");
     lp.unref(t).expect("fresh timer");
+}
+
+/// The workspace root (the folder with the README and `docs/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root")
+        .to_path_buf()
+}
+
+/// The project's phase-script cases, `tests/cases/`.
+pub fn cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
 }

@@ -57,7 +57,7 @@ fn run_cases(dir: &Path) -> (usize, Vec<String>) {
 #[test]
 fn project_cases_match_node() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases");
+    let dir = loop_tests::util::cases_dir();
     let (n, failures) = run_cases(&dir);
     assert!(n >= 7, "the project's cases are there ({n})");
     assert!(failures.is_empty(), "{}", failures.join("\n"));

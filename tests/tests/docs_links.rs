@@ -3,16 +3,10 @@
 //! heading of that file), and the README links every page of `docs/`.
 //! Web links are not fetched (CI has no network to rely on).
 
+use loop_tests::util::workspace_root;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
 
 /// The Markdown files checked: the README, every crate's README, `docs/`.
 fn markdown_files(root: &Path) -> Vec<PathBuf> {
@@ -137,7 +131,7 @@ fn resolve(root: &Path, base: &Path, target: &str) -> Option<PathBuf> {
 
 #[test]
 fn relative_links_resolve() {
-    let root = root();
+    let root = workspace_root();
     let mut broken = Vec::new();
     let mut checked = 0;
     for file in markdown_files(&root) {
@@ -180,7 +174,7 @@ fn relative_links_resolve() {
 
 #[test]
 fn readme_links_every_doc() {
-    let root = root();
+    let root = workspace_root();
     let readme = fs::read_to_string(root.join("README.md")).expect("README.md");
     let linked: BTreeSet<String> = links(&readme).into_iter().collect();
     let mut missing = Vec::new();

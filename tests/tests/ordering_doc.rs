@@ -13,26 +13,15 @@
 //! - the script of the page, run on loop-core, prints the `text` block.
 
 use loop_tests::script;
+use loop_tests::util::{cases_dir, workspace_root};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 
 const PREFIX: &str = "[`tests/cases/";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the workspace root")
-        .to_path_buf()
-}
-
-fn cases_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("cases")
-}
-
 fn doc() -> String {
-    let path = root().join("docs/ordering.md");
+    let path = workspace_root().join("docs/ordering.md");
     fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
