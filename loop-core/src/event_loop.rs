@@ -108,6 +108,8 @@ pub(crate) enum Body {
         due: u64,
         /// Collected as due in the current timers pass, not yet run.
         ready: bool,
+        /// Runs again in the same pass when re-armed already due.
+        rerun: bool,
     },
     /// Idle, prepare and check: the pass in which it is still to run.
     Queue {
@@ -176,6 +178,7 @@ impl LoopBuilder {
             timers: IndexedHeap::new(),
             timer_seq: 0,
             timer_ready: VecDeque::new(),
+            timer_rerun: Vec::new(),
             queues: [Vec::new(), Vec::new(), Vec::new()],
             pass: 0,
             queue_spare: Vec::new(),
@@ -197,7 +200,7 @@ impl LoopBuilder {
             node: NodeState::default(),
             metrics: Metrics::default(),
             trace: None,
-            extensions: Vec::new(),
+            extensions: Default::default(),
             panic: None,
         })
     }
@@ -239,6 +242,8 @@ pub struct Loop<D = ()> {
     pub(crate) timer_seq: u64,
     /// Timers collected as due in the current timers pass.
     pub(crate) timer_ready: VecDeque<u32>,
+    /// Timers with the re-run option (`timer_set_rerun_when_due`).
+    pub(crate) timer_rerun: Vec<u32>,
     /// Idle, prepare and check handles, most recently started first.
     pub(crate) queues: [Vec<u32>; 3],
     pub(crate) pass: u64,
@@ -266,7 +271,7 @@ pub struct Loop<D = ()> {
     trace: Option<Vec<TraceEvent>>,
     /// Values other crates attach to the loop (loop-fs's thread pool…),
     /// dropped with it.
-    extensions: Vec<Box<dyn Any>>,
+    pub(crate) extensions: crate::extension::Extensions,
     /// A panic caught in a callback, to resume once the loop is consistent.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
 }
@@ -387,41 +392,6 @@ impl<D> Loop<D> {
     /// The phase the loop is in ([`Phase::Main`] outside `run`).
     pub fn phase(&self) -> Phase {
         self.phase
-    }
-
-    // ----- extensions -----
-
-    /// The value of type `T` attached to this loop, if any.
-    ///
-    /// Extensions let a crate built on loop-core keep per-loop state inside
-    /// the loop (loop-fs keeps its thread pool there), created on first use
-    /// and dropped with the loop, without the embedder's `D` knowing.
-    pub fn extension<T: 'static>(&self) -> Option<&T> {
-        self.extensions.iter().find_map(|e| e.downcast_ref::<T>())
-    }
-
-    /// The value of type `T` attached to this loop, mutably.
-    pub fn extension_mut<T: 'static>(&mut self) -> Option<&mut T> {
-        self.extensions
-            .iter_mut()
-            .find_map(|e| e.downcast_mut::<T>())
-    }
-
-    /// Attaches `value`, replacing (and returning) a previous `T`.
-    pub fn insert_extension<T: 'static>(&mut self, value: T) -> Option<T> {
-        let old = self.remove_extension::<T>();
-        self.extensions.push(Box::new(value));
-        old
-    }
-
-    /// Detaches and returns the `T`, if any.
-    pub fn remove_extension<T: 'static>(&mut self) -> Option<T> {
-        let at = self.extensions.iter().position(|e| e.is::<T>())?;
-        self.extensions
-            .swap_remove(at)
-            .downcast::<T>()
-            .ok()
-            .map(|b| *b)
     }
 
     // ----- requests -----
@@ -597,8 +567,14 @@ impl<D> Loop<D> {
     #[inline]
     fn after_callback(&mut self, r: std::thread::Result<()>, data: &mut D) {
         match r {
+            // A panic kept by a `make_callback` inside it: no drain.
+            Ok(()) if self.panic.is_some() => {}
             Ok(()) => self.drain_guarded(data),
-            Err(p) => self.panic = Some(p),
+            Err(p) => {
+                if self.panic.is_none() {
+                    self.panic = Some(p);
+                }
+            }
         }
     }
 
@@ -614,6 +590,83 @@ impl<D> Loop<D> {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.drain_ticks(data))) {
             self.panic = Some(p);
         }
+    }
+
+    /// Runs `f`, a user callback that an extension crate (loop-net,
+    /// loop-fs, …) calls from its own I/O, async or pool callback, exactly
+    /// as the loop runs its own callbacks: a [`TraceEvent`] of kind
+    /// [`CallbackKind::Extension`]`(name)`, a `tracing` event, the panic
+    /// caught, then the nextTick and microtask queues drained (Node.js's
+    /// `MakeCallback`). This is the one way a crate built on loop-core runs
+    /// user code; none calls [`Loop::drain_ticks`] for a callback it runs.
+    ///
+    /// Returns `Some` with what `f` returned, or `None` when `f` panicked.
+    /// Inside [`Loop::run`] the panic is kept and resumes out of `run` once
+    /// the loop's own callback (the caller) has returned: the caller puts
+    /// its state in order and returns without starting more user callbacks
+    /// ([`Loop::is_unwinding`] tells). Outside `run` (a host's entry point)
+    /// the panic resumes at once, after the queues are left consistent.
+    ///
+    /// Called while the loop is already unwinding, `f` still runs (nothing
+    /// handed to it is lost) but its queues are not drained; a second panic
+    /// is logged and dropped, the first one wins.
+    ///
+    /// ```
+    /// use loop_core::{CallbackKind, Loop, RunMode};
+    ///
+    /// let mut lp: Loop<Vec<&str>> = Loop::new()?;
+    /// let mut out = Vec::new();
+    /// let r = lp.make_callback(&mut out, "demo", |lp, out| {
+    ///     lp.next_tick(|_, out| out.push("tick"));
+    ///     out.push("callback");
+    ///     7
+    /// });
+    /// assert_eq!(r, Some(7));
+    /// assert_eq!(out, ["callback", "tick"]);
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn make_callback<R>(
+        &mut self,
+        data: &mut D,
+        name: &'static str,
+        f: impl FnOnce(&mut Loop<D>, &mut D) -> R,
+    ) -> Option<R> {
+        tracing::trace!(kind = name, "callback");
+        self.record(CallbackKind::Extension(name), None);
+        match catch_unwind(AssertUnwindSafe(|| f(self, data))) {
+            Ok(r) => {
+                if self.panic.is_none() {
+                    self.drain_guarded(data);
+                }
+                if !self.running {
+                    if let Some(p) = self.panic.take() {
+                        resume_unwind(p);
+                    }
+                }
+                Some(r)
+            }
+            Err(p) => {
+                if self.panic.is_none() {
+                    self.panic = Some(p);
+                } else {
+                    tracing::error!(kind = name, "a second panic while unwinding: dropped");
+                }
+                if !self.running {
+                    if let Some(p) = self.panic.take() {
+                        resume_unwind(p);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether a callback panicked and the panic is on its way out of
+    /// [`Loop::run`]: an extension that sees it stops starting user
+    /// callbacks and returns, leaving what is still due for the next `run`.
+    #[inline]
+    pub fn is_unwinding(&self) -> bool {
+        self.panic.is_some()
     }
 
     /// Drains the nextTick queue completely, then the microtask queue
@@ -999,6 +1052,9 @@ impl<D> Loop<D> {
         let id = h.into();
         let kind = self.slot_mut("close", id)?.kind;
         self.stop_any(id.index, kind);
+        if let Body::Timer { rerun: true, .. } = self.handles[id.index as usize].body {
+            self.timer_rerun.retain(|&i| i != id.index);
+        }
         let slot = &mut self.handles[id.index as usize];
         slot.flags |= CLOSING;
         slot.close_cb = on_close;
@@ -1028,6 +1084,22 @@ impl<D> Loop<D> {
             HandleKind::Signal => self.signal_stop_idx(idx),
             HandleKind::Async | HandleKind::Io => self.deactivate(idx),
         }
+    }
+
+    /// Marks a handle as the loop's own (or an extension's: loop-fs's
+    /// async handle, a runtime's housekeeping timer), or unmarks it.
+    /// Internal handles are left out of [`Loop::handles`] and
+    /// [`Loop::print_handles`]; they still count for liveness while active
+    /// and referenced.
+    pub fn set_internal(&mut self, h: impl Into<HandleId>, on: bool) -> Result<()> {
+        let id = h.into();
+        let slot = self.slot_mut("set_internal", id)?;
+        if on {
+            slot.flags |= INTERNAL;
+        } else {
+            slot.flags &= !INTERNAL;
+        }
+        Ok(())
     }
 
     /// Every live handle with its kind, active, ref and closing state, in

@@ -54,6 +54,7 @@ mod async_handle;
 mod clock;
 mod error;
 mod event_loop;
+mod extension;
 mod handle;
 mod heap;
 mod idle;
@@ -67,6 +68,7 @@ pub use async_handle::AsyncSender;
 pub use clock::{Clock, ManualClock};
 pub use error::{Error, Result};
 pub use event_loop::{ActiveRequest, Job, Loop, LoopBuilder, RunMode};
+pub use extension::ExtKey;
 pub use handle::{
     AsyncId, CheckId, HandleId, HandleInfo, HandleKind, IdleId, IoId, PrepareId, SignalId, TimerId,
 };

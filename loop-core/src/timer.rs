@@ -25,6 +25,7 @@ impl<D> Loop<D> {
                 repeat: 0,
                 due: 0,
                 ready: false,
+                rerun: false,
             },
             0,
         ))
@@ -190,22 +191,48 @@ impl<D> Loop<D> {
                 return;
             }
         }
-        // Node.js's one timer follows libuv 1.46, which Node v20 ships: there
-        // `uv__run_timers` re-reads the heap after every callback, and Node
-        // refreshes the loop time inside its callbacks, so when its timer is
-        // re-armed already due, it runs again in this same pass.
-        while let Some(uv) = self.node_timer_handle() {
-            match self.timers.key(uv) {
+        // Timers with the re-run option (`timer_set_rerun_when_due`) that
+        // their callbacks re-armed already due run again in this pass.
+        let mut i = 0;
+        while i < self.timer_rerun.len() {
+            let idx = self.timer_rerun[i];
+            match self.timers.key(idx) {
                 Some((due, _)) if due <= self.time => {
-                    self.timer_stop_idx(uv);
-                    self.invoke(uv, CbArg::None, data);
+                    self.timer_stop_idx(idx);
+                    self.invoke(idx, CbArg::None, data);
                     if self.panic.is_some() {
                         return;
                     }
                 }
-                _ => break,
+                _ => i += 1,
             }
         }
+    }
+
+    /// Whether a timer that its own callback re-armed already due (its due
+    /// time at or before the cached loop time, which the callback may have
+    /// refreshed) runs again in the same timers pass, as every timer did in
+    /// libuv 1.46 (`uv__run_timers` re-read the heap after each callback).
+    /// Off by default: a 0 ms restart then waits for the next pass.
+    ///
+    /// The Node.js layer sets it on its one loop timer: Node v20 runs on
+    /// libuv 1.46, and its timer callback reads a fresh time, so a list
+    /// that comes due while it runs is served in the same pass.
+    pub fn timer_set_rerun_when_due(&mut self, t: TimerId, on: bool) -> Result<()> {
+        let slot = self.slot_mut("timer_set_rerun_when_due", t.0)?;
+        let Body::Timer { rerun, .. } = &mut slot.body else {
+            unreachable!("a TimerId names a timer");
+        };
+        if *rerun == on {
+            return Ok(());
+        }
+        *rerun = on;
+        if on {
+            self.timer_rerun.push(t.0.index);
+        } else {
+            self.timer_rerun.retain(|&i| i != t.0.index);
+        }
+        Ok(())
     }
 
     /// Number of armed timers (internal ones included).

@@ -74,6 +74,9 @@ pub enum CallbackKind {
     Timeout,
     /// A `set_immediate` callback.
     Immediate,
+    /// A user callback an extension crate ran through
+    /// [`crate::Loop::make_callback`], with the name it gave.
+    Extension(&'static str),
 }
 
 /// One callback run by the loop, as recorded by the phase trace.

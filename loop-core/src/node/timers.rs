@@ -167,13 +167,6 @@ impl<D> Timers<D> {
     }
 }
 
-impl<D> Loop<D> {
-    /// The slot of the Node.js layer's loop timer, once it exists.
-    pub(crate) fn node_timer_handle(&self) -> Option<u32> {
-        self.node.timers.uv.map(|t| t.0.index)
-    }
-}
-
 impl<D: 'static> Loop<D> {
     /// `getLibuvNow()`: Node refreshes the loop time whenever it reads it.
     fn libuv_now(&mut self) -> u64 {
@@ -311,6 +304,9 @@ impl<D: 'static> Loop<D> {
         let t = self.timer_init();
         let idx = t.0.index as usize;
         self.handles[idx].flags |= crate::event_loop::INTERNAL;
+        // libuv 1.46's timers phase, which Node v20 runs on.
+        self.timer_set_rerun_when_due(t, true)
+            .expect("a timer made just above");
         // Node creates it unreferenced; `toggleTimerRef` refs it.
         self.set_ref_idx(t.0.index, false);
         self.node.timers.uv = Some(t);
