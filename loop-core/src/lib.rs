@@ -52,6 +52,7 @@
 
 mod async_handle;
 mod clock;
+pub mod errno;
 mod error;
 mod event_loop;
 mod extension;

@@ -243,48 +243,10 @@ impl From<Error> for io::Error {
     }
 }
 
-/// libuv's name for an errno value (`UV_ECONNREFUSED` → `ECONNREFUSED`).
+/// libuv's name for an errno value (`UV_ECONNREFUSED` → `ECONNREFUSED`),
+/// from the workspace's one table in loop-core.
 pub(crate) fn errno_name(n: i32) -> &'static str {
-    use libc::*;
-    match n {
-        EACCES => "EACCES",
-        EADDRINUSE => "EADDRINUSE",
-        EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        EAFNOSUPPORT => "EAFNOSUPPORT",
-        EAGAIN => "EAGAIN",
-        EALREADY => "EALREADY",
-        EBADF => "EBADF",
-        EBUSY => "EBUSY",
-        ECANCELED => "ECANCELED",
-        ECONNABORTED => "ECONNABORTED",
-        ECONNREFUSED => "ECONNREFUSED",
-        ECONNRESET => "ECONNRESET",
-        EEXIST => "EEXIST",
-        EHOSTUNREACH => "EHOSTUNREACH",
-        EINTR => "EINTR",
-        EINVAL => "EINVAL",
-        EISCONN => "EISCONN",
-        EMFILE => "EMFILE",
-        EMSGSIZE => "EMSGSIZE",
-        ENAMETOOLONG => "ENAMETOOLONG",
-        ENETDOWN => "ENETDOWN",
-        ENETUNREACH => "ENETUNREACH",
-        ENFILE => "ENFILE",
-        ENOBUFS => "ENOBUFS",
-        ENOENT => "ENOENT",
-        ENOMEM => "ENOMEM",
-        ENOTCONN => "ENOTCONN",
-        ENOTDIR => "ENOTDIR",
-        ENOTSOCK => "ENOTSOCK",
-        ENOTSUP => "ENOTSUP",
-        EPERM => "EPERM",
-        EPIPE => "EPIPE",
-        EPROTO => "EPROTO",
-        EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        ESHUTDOWN => "ESHUTDOWN",
-        ETIMEDOUT => "ETIMEDOUT",
-        _ => "UNKNOWN",
-    }
+    loop_core::errno::name(n)
 }
 
 /// The error for an id that names no live handle (closed, or never was).
