@@ -7,8 +7,9 @@
 //! callback. The loop clears the flag *before* calling back, so a send made
 //! from inside the callback (or racing with it) is never lost.
 
+use crate::callback::{AnyCb, CbArg};
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, CbArg, Loop, CLOSING, WAKER_TOKEN};
+use crate::event_loop::{Body, Loop};
 use crate::handle::{AsyncId, HandleId, HandleKind};
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -89,9 +90,11 @@ impl<D> Loop<D> {
     ) -> Result<AsyncId> {
         if self.async_shared.is_none() {
             let waker =
-                mio::Waker::new(self.poll.registry(), WAKER_TOKEN).map_err(|source| Error::Io {
-                    op: "async init (eventfd)",
-                    source,
+                mio::Waker::new(self.poll.registry(), crate::token::WAKER).map_err(|source| {
+                    Error::Io {
+                        op: "async init (eventfd)",
+                        source,
+                    }
                 })?;
             self.async_shared = Some(Arc::new(AsyncShared {
                 waker,
@@ -103,17 +106,17 @@ impl<D> Loop<D> {
         let id = self.insert_handle(
             HandleKind::Async,
             Body::Async(Arc::new(AsyncFlag::default())),
-            0,
+            false,
         );
         self.handles[id.index as usize].cb = Some(AnyCb::Plain(Box::new(cb)));
-        self.activate(id.index);
+        self.handles.activate(id.index);
         Ok(AsyncId(id))
     }
 
     /// A sender for the handle, to move to other threads.
     pub fn async_sender(&self, h: AsyncId) -> Result<AsyncSender> {
         let slot = self.slot_any("async_sender", h.0)?;
-        if slot.flags & CLOSING != 0 {
+        if slot.is_closing() {
             return Err(Error::Closing {
                 op: "async_sender",
                 id: h.0,
@@ -147,7 +150,7 @@ impl<D> Loop<D> {
             let id = ids[i];
             i += 1;
             let live = match self.handles.get(id.index as usize) {
-                Some(s) if s.gen == id.gen && s.flags & CLOSING == 0 => match &s.body {
+                Some(s) if s.gen == id.gen && !s.is_closing() => match &s.body {
                     // Cleared before the callback: a send from inside it
                     // (or racing with it) queues the handle again.
                     Body::Async(flag) => {

@@ -10,34 +10,36 @@
 //! The queues are `Vec`s: removal is O(n) in the number of *active* handles of
 //! one kind, which stays small in practice (Node.js has one of each).
 
+use crate::callback::AnyCb;
 use crate::error::Result;
-use crate::event_loop::{AnyCb, Body, Loop, ACTIVE, CHECK, IDLE, PREPARE};
+use crate::event_loop::{Body, Loop};
 use crate::handle::{CheckId, HandleId, HandleKind, IdleId, PrepareId};
+use crate::queue::{CHECK, IDLE, PREPARE};
 
 impl<D> Loop<D> {
-    fn queue_init(&mut self, kind: HandleKind, flags: u8) -> HandleId {
-        self.insert_handle(kind, Body::Queue { pass: 0 }, flags)
+    fn queue_init(&mut self, kind: HandleKind, internal: bool) -> HandleId {
+        self.insert_handle(kind, Body::Queue { pass: 0 }, internal)
     }
 
     pub(crate) fn queue_start_idx(
         &mut self,
         q: usize,
         idx: u32,
-        cb: Option<crate::event_loop::Cb<D>>,
+        cb: Option<crate::callback::Cb<D>>,
     ) {
         let slot = &mut self.handles[idx as usize];
-        if slot.flags & ACTIVE != 0 {
+        if slot.is_active() {
             return;
         }
         // `None`: an internal handle that only needs to be active.
         slot.cb = cb.map(AnyCb::Plain);
         self.queues[q].insert(0, idx);
-        self.activate(idx);
+        self.handles.activate(idx);
     }
 
     pub(crate) fn queue_stop_idx(&mut self, q: usize, idx: u32) {
         let slot = &mut self.handles[idx as usize];
-        if slot.flags & ACTIVE == 0 {
+        if !slot.is_active() {
             return;
         }
         if let Body::Queue { pass } = &mut slot.body {
@@ -46,15 +48,15 @@ impl<D> Loop<D> {
         if let Some(at) = self.queues[q].iter().position(|&i| i == idx) {
             self.queues[q].remove(at);
         }
-        self.deactivate(idx);
+        self.handles.deactivate(idx);
     }
 
-    pub(crate) fn idle_init_flags(&mut self, flags: u8) -> IdleId {
-        IdleId(self.queue_init(HandleKind::Idle, flags))
+    pub(crate) fn idle_init_internal(&mut self) -> IdleId {
+        IdleId(self.queue_init(HandleKind::Idle, true))
     }
 
-    pub(crate) fn check_init_flags(&mut self, flags: u8) -> CheckId {
-        CheckId(self.queue_init(HandleKind::Check, flags))
+    pub(crate) fn check_init_internal(&mut self) -> CheckId {
+        CheckId(self.queue_init(HandleKind::Check, true))
     }
 }
 
@@ -63,7 +65,7 @@ macro_rules! queue_handle {
         impl<D> Loop<D> {
             #[doc = concat!("A new, stopped ", $kind, " handle (`uv_", $kind, "_init`).")]
             pub fn $init(&mut self) -> $id {
-                $id(self.queue_init(HandleKind::from_queue($q), 0))
+                $id(self.queue_init(HandleKind::from_queue($q), false))
             }
 
             #[doc = concat!("Starts a ", $kind, " handle (`uv_", $kind, "_start`): `cb` runs in every ",

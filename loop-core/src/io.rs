@@ -10,8 +10,9 @@
 //! mio is edge-triggered: a callback should read or write until
 //! `WouldBlock`, or remember that more is pending.
 
+use crate::callback::AnyCb;
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, Loop};
+use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, IoId};
 
 /// The readiness an I/O callback is given.
@@ -45,7 +46,7 @@ impl<D> Loop<D> {
     /// A new I/O handle, inactive, whose `cb` runs on readiness of the
     /// source registered under [`Loop::io_token`].
     pub fn io_init(&mut self, cb: impl FnMut(&mut Loop<D>, &mut D, Ready) + 'static) -> IoId {
-        let id = self.insert_handle(HandleKind::Io, Body::Io, 0);
+        let id = self.insert_handle(HandleKind::Io, Body::Io, false);
         self.handles[id.index as usize].cb = Some(AnyCb::Io(Box::new(cb)));
         IoId(id)
     }
@@ -53,7 +54,7 @@ impl<D> Loop<D> {
     /// The token to register the handle's source with.
     pub fn io_token(&self, h: IoId) -> Result<mio::Token> {
         self.slot_any("io_token", h.0)?;
-        Ok(mio::Token(((h.0.gen as usize) << 32) | h.0.index as usize))
+        Ok(crate::token::io(h.0))
     }
 
     /// The poller's registry, to register, reregister and deregister sources.
@@ -65,7 +66,7 @@ impl<D> Loop<D> {
     /// while it waits for I/O.
     pub fn io_start(&mut self, h: IoId) -> Result<()> {
         self.slot_mut("io_start", h.0)?;
-        self.activate(h.0.index);
+        self.handles.activate(h.0.index);
         Ok(())
     }
 
@@ -73,7 +74,7 @@ impl<D> Loop<D> {
     /// source stays registered.
     pub fn io_stop(&mut self, h: IoId) -> Result<()> {
         self.slot_mut("io_stop", h.0)?;
-        self.deactivate(h.0.index);
+        self.handles.deactivate(h.0.index);
         Ok(())
     }
 

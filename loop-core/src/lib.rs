@@ -23,17 +23,34 @@
 //!
 //! # Contents
 //!
-//! - [`event_loop`](Loop): the loop, `run` and its modes, liveness, `stop`,
-//!   close, ref/unref, `handles()`, deferred (pending) callbacks, requests;
-//! - timers ([`Loop::timer_start`]) over an indexed min-heap;
-//! - idle, prepare and check handles ([`Loop::idle_start`]…);
-//! - async handles ([`Loop::async_init`], [`AsyncSender`]);
-//! - signal watchers ([`Loop::signal_start`]);
-//! - I/O watchers ([`Loop::io_init`]), the base of `loop-net`;
+//! The loop and its run:
+//! - `event_loop`: [`Loop`], [`Loop::run`] as libuv's `uv_run` (the list
+//!   of phases), [`RunMode`], liveness, `stop`; `builder` ([`LoopBuilder`]);
+//!   `time` (the cached clock, [`Loop::now`]);
+//! - the phases, one module each: `pending` ([`Loop::defer`]), `queue`
+//!   (idle, prepare, check), `poll` (the wait and I/O dispatch), `close`,
+//!   and the timers phase in `timer`;
+//! - `callback`: how every callback runs (trace, panic safety, then the
+//!   nextTick/microtask drain) and the public entry for crates built on
+//!   loop-core, [`Loop::make_callback`].
+//!
+//! Handles, as small typed ids into one table:
+//! - `handle` (ids: [`HandleId`], [`TimerId`]…), `handle_table` (the slab,
+//!   flags, ref/unref, [`Loop::handles`]), `token` (poll tokens);
+//! - timers ([`Loop::timer_start`]) over an indexed min-heap (`heap`);
+//!   idle, prepare and check handles ([`Loop::idle_start`]…); async handles
+//!   ([`Loop::async_init`], [`AsyncSender`]); signal watchers
+//!   ([`Loop::signal_start`]); I/O watchers ([`Loop::io_init`]), the base
+//!   of `loop-net`; requests ([`Loop::req_start`], [`ActiveRequest`]).
+//!
+//! Above and beside:
 //! - the Node.js layer ([`Loop::next_tick`], [`Loop::set_timeout`]…);
+//! - `extension`: per-loop state of the crates built on loop-core
+//!   ([`Loop::extension_or_insert_with`], [`ExtKey`]);
+//! - [`errno`]: the workspace's one errno table;
 //! - clocks ([`Clock`], [`ManualClock`]) for tests that never sleep;
 //! - instrumentation ([`Metrics`], [`TraceEvent`], `tracing` events).
-//!
+
 //! # Sharing state with callbacks
 //!
 //! Callbacks are `FnMut(&mut Loop<D>, &mut D)`: the loop, to schedule,
@@ -51,24 +68,36 @@
 #![warn(missing_docs)]
 
 mod async_handle;
+mod builder;
+mod callback;
 mod clock;
+mod close;
 pub mod errno;
 mod error;
 mod event_loop;
 mod extension;
 mod handle;
+mod handle_table;
 mod heap;
 mod idle;
 mod io;
 mod node;
+mod pending;
+mod poll;
+mod queue;
+mod request;
 mod signal;
+mod time;
 mod timer;
+mod token;
 mod trace;
 
 pub use async_handle::AsyncSender;
+pub use builder::LoopBuilder;
+pub use callback::Job;
 pub use clock::{Clock, ManualClock};
 pub use error::{Error, Result};
-pub use event_loop::{ActiveRequest, Job, Loop, LoopBuilder, RunMode};
+pub use event_loop::{Loop, RunMode};
 pub use extension::ExtKey;
 pub use handle::{
     AsyncId, CheckId, HandleId, HandleInfo, HandleKind, IdleId, IoId, PrepareId, SignalId, TimerId,
@@ -76,6 +105,7 @@ pub use handle::{
 pub use heap::IndexedHeap;
 pub use io::Ready;
 pub use node::{Immediate, Timeout};
+pub use request::ActiveRequest;
 pub use trace::{CallbackKind, Metrics, Phase, TraceEvent};
 
 /// Re-export of mio, whose sources and registry the I/O handles use.

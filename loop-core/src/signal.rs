@@ -12,26 +12,14 @@
 //! that other registrations may share, so once watched, a signal stays
 //! caught for the life of the process and is ignored while nobody watches.
 
+use crate::callback::{AnyCb, CbArg};
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, CbArg, Loop, ACTIVE};
+use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, SignalId};
 use std::collections::HashMap;
 use std::io::Read;
 
-/// Highest signal number accepted (Linux real-time signals end at 64).
-const MAX_SIGNUM: i32 = 64;
-
-/// Signal `signum`'s pipe is registered under this token; the tokens
-/// `usize::MAX - 1 - 64 ..= usize::MAX - 1` are reserved for them.
-pub(crate) fn signal_token(signum: i32) -> mio::Token {
-    mio::Token(usize::MAX - 1 - signum as usize)
-}
-
-/// The signal a reserved token stands for, if it is one.
-pub(crate) fn token_signal(token: mio::Token) -> Option<i32> {
-    let below = (usize::MAX - 1).checked_sub(token.0)?;
-    (below <= MAX_SIGNUM as usize).then_some(below as i32)
-}
+use crate::token::{self, MAX_SIGNUM};
 
 /// The read end of one signal's pipe.
 struct SignalPipe {
@@ -72,7 +60,7 @@ impl<D> Loop<D> {
                 oneshot: false,
                 arm: 0,
             },
-            0,
+            false,
         );
         let state = self.signals.get_or_insert_with(SignalState::default);
         // The slot of a closed watcher may come back: list it once.
@@ -110,7 +98,7 @@ impl<D> Loop<D> {
         h: SignalId,
         signum: i32,
         once: bool,
-        cb: crate::event_loop::SignalCb<D>,
+        cb: crate::callback::SignalCb<D>,
     ) -> Result<()> {
         self.slot_mut(op, h.0)?;
         if !(1..=MAX_SIGNUM).contains(&signum) || forbidden(signum) {
@@ -131,7 +119,7 @@ impl<D> Loop<D> {
             oneshot: once,
             arm,
         };
-        self.activate(h.0.index);
+        self.handles.activate(h.0.index);
         Ok(())
     }
 
@@ -148,7 +136,7 @@ impl<D> Loop<D> {
         let mut read = mio::net::UnixStream::from_std(read);
         self.poll
             .registry()
-            .register(&mut read, signal_token(signum), mio::Interest::READABLE)
+            .register(&mut read, token::signal(signum), mio::Interest::READABLE)
             .map_err(io)?;
         let id = match signal_hook::low_level::pipe::register(signum, write) {
             Ok(id) => id,
@@ -172,7 +160,7 @@ impl<D> Loop<D> {
     }
 
     pub(crate) fn signal_stop_idx(&mut self, idx: u32) {
-        self.deactivate(idx);
+        self.handles.deactivate(idx);
     }
 
     /// The signal a watcher watches (0 if never started).
@@ -222,7 +210,7 @@ impl<D> Loop<D> {
                     } => (s == signum, oneshot, arm, slot.gen),
                     _ => (false, false, 0, 0),
                 };
-                if !watching || slot.flags & ACTIVE == 0 {
+                if !watching || !slot.is_active() {
                     continue;
                 }
                 self.invoke(idx, CbArg::Signal(signum), data);
@@ -233,7 +221,7 @@ impl<D> Loop<D> {
                         s.gen == gen && matches!(s.body, Body::Signal { arm: a, .. } if a == arm)
                     });
                     if same {
-                        self.deactivate(idx);
+                        self.handles.deactivate(idx);
                     }
                 }
                 if self.panic.is_some() {

@@ -11,8 +11,9 @@
 //! does not fire. A repeating timer is re-armed from the loop time *before*
 //! its callback (drift, no catch-up), as `uv_timer_again` does.
 
+use crate::callback::{AnyCb, Cb, CbArg};
 use crate::error::{Error, Result};
-use crate::event_loop::{AnyCb, Body, Cb, CbArg, Loop, RUNNING};
+use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, TimerId};
 use crate::trace::Phase;
 
@@ -27,7 +28,7 @@ impl<D> Loop<D> {
                 ready: false,
                 rerun: false,
             },
-            0,
+            false,
         ))
     }
 
@@ -75,7 +76,7 @@ impl<D> Loop<D> {
         let seq = self.timer_seq;
         self.timer_seq += 1;
         self.timers.push(idx, (due, seq));
-        self.activate(idx);
+        self.handles.activate(idx);
     }
 
     /// Stops a timer (`uv_timer_stop`); stopping a stopped timer is fine.
@@ -90,7 +91,7 @@ impl<D> Loop<D> {
         if let Body::Timer { ready, .. } = &mut self.handles[idx as usize].body {
             *ready = false;
         }
-        self.deactivate(idx);
+        self.handles.deactivate(idx);
     }
 
     /// Restarts a repeating timer from now with its repeat as timeout
@@ -98,7 +99,7 @@ impl<D> Loop<D> {
     /// timer was never started.
     pub fn timer_again(&mut self, t: TimerId) -> Result<()> {
         let slot = self.slot_mut("timer_again", t.0)?;
-        if slot.cb.is_none() && slot.flags & RUNNING == 0 {
+        if slot.cb.is_none() && !slot.is_running() {
             return Err(Error::InvalidArgument {
                 op: "timer_again",
                 why: "the timer was never started",
@@ -154,7 +155,7 @@ impl<D> Loop<D> {
                 break;
             }
             self.timers.pop();
-            self.deactivate(idx);
+            self.handles.deactivate(idx);
             if let Body::Timer { ready, .. } = &mut self.handles[idx as usize].body {
                 *ready = true;
             }
@@ -184,7 +185,7 @@ impl<D> Loop<D> {
                             let seq = self.timer_seq;
                             self.timer_seq += 1;
                             self.timers.push(rest, (due, seq));
-                            self.activate(rest);
+                            self.handles.activate(rest);
                         }
                     }
                 }

@@ -12,7 +12,7 @@
 //!   as Node toggles it;
 //! - a ran or cleared immediate's slot is freed at once: its id goes stale.
 
-use crate::event_loop::{Loop, INTERNAL};
+use crate::event_loop::Loop;
 use crate::handle::{CheckId, IdleId};
 use crate::trace::CallbackKind;
 use slab::Slab;
@@ -29,7 +29,7 @@ pub struct Immediate {
 
 struct Entry<D> {
     gen: u32,
-    cb: Option<crate::event_loop::Job<D>>,
+    cb: Option<crate::callback::Job<D>>,
     refed: bool,
     /// In `outstanding` (the running batch) rather than `queue`.
     in_batch: bool,
@@ -146,14 +146,14 @@ impl<D: 'static> Loop<D> {
         // Node's immediate check handle is unreferenced: only the idle
         // handle, started while referenced immediates exist, keeps the loop
         // alive (and poll from blocking).
-        let check = self.check_init_flags(INTERNAL);
+        let check = self.check_init_internal();
         self.queue_start_idx(
-            crate::event_loop::CHECK,
+            crate::queue::CHECK,
             check.0.index,
             Some(Box::new(check_immediate::<D>)),
         );
-        self.set_ref_idx(check.0.index, false);
-        let idle = self.idle_init_flags(INTERNAL);
+        self.handles.set_ref(check.0.index, false);
+        let idle = self.idle_init_internal();
         self.node.immediates.check = Some(check);
         self.node.immediates.idle = Some(idle);
     }
@@ -164,9 +164,9 @@ impl<D: 'static> Loop<D> {
         };
         if on {
             // Node's idle callback is empty: the handle only needs to be active.
-            self.queue_start_idx(crate::event_loop::IDLE, idle.0.index, None);
+            self.queue_start_idx(crate::queue::IDLE, idle.0.index, None);
         } else {
-            self.queue_stop_idx(crate::event_loop::IDLE, idle.0.index);
+            self.queue_stop_idx(crate::queue::IDLE, idle.0.index);
         }
     }
 

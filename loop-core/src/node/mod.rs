@@ -37,7 +37,8 @@ mod timers;
 pub use immediate::Immediate;
 pub use timers::Timeout;
 
-use crate::event_loop::{Job, Loop};
+use crate::callback::Job;
+use crate::event_loop::Loop;
 
 /// The Node.js layer's state, kept inside the loop.
 pub(crate) struct NodeState<D> {

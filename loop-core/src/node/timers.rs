@@ -51,7 +51,7 @@ pub struct Timeout {
 type IntervalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Timeout)>;
 
 pub(crate) enum TimerCb<D> {
-    Once(crate::event_loop::Job<D>),
+    Once(crate::callback::Job<D>),
     Repeat(IntervalCb<D>),
 }
 
@@ -303,19 +303,19 @@ impl<D: 'static> Loop<D> {
         }
         let t = self.timer_init();
         let idx = t.0.index as usize;
-        self.handles[idx].flags |= crate::event_loop::INTERNAL;
+        self.handles[idx].set_internal(true);
         // libuv 1.46's timers phase, which Node v20 runs on.
         self.timer_set_rerun_when_due(t, true)
             .expect("a timer made just above");
         // Node creates it unreferenced; `toggleTimerRef` refs it.
-        self.set_ref_idx(t.0.index, false);
+        self.handles.set_ref(t.0.index, false);
         self.node.timers.uv = Some(t);
         t
     }
 
     fn toggle_timer_ref(&mut self, on: bool) {
         let uv = self.node_uv_timer();
-        self.set_ref_idx(uv.0.index, on);
+        self.handles.set_ref(uv.0.index, on);
     }
 
     fn inc_ref_count(&mut self) {

@@ -1,0 +1,225 @@
+//! Invocation: how the loop runs a callback, and the one public entry
+//! through which crates built on loop-core run theirs
+//! ([`Loop::make_callback`]).
+//!
+//! # Ground rules
+//!
+//! - No callback runs while a slot of the handle table is borrowed: a
+//!   handle's callback is taken out of its slot, called with `&mut Loop`,
+//!   and put back only if the slot still belongs to the same handle (same
+//!   generation) and was not given a new callback meanwhile.
+//! - After every callback, the nextTick queue and then the microtask queue
+//!   drain, until both are empty (Node.js's `processTicksAndRejections`).
+//!   The loop's phases, the Node.js layer and `make_callback` all go
+//!   through here, so the rule lives in this file alone.
+//! - A panic in a callback is caught at the call and kept in `Loop::panic`
+//!   (the first one wins); the phase that ran it puts its queues back in
+//!   order and returns, and `run` resumes the panic. Nothing drains while a
+//!   panic is kept.
+
+use crate::event_loop::Loop;
+use crate::handle::HandleId;
+use crate::io::Ready;
+use crate::trace::{CallbackKind, TraceEvent};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+/// A handle callback.
+pub(crate) type Cb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
+/// A callback that runs once: ticks, microtasks, deferred and close callbacks.
+pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
+/// A signal callback, given the signal number.
+pub(crate) type SignalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, i32)>;
+/// An I/O callback, given the readiness.
+pub(crate) type IoCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Ready)>;
+
+/// A handle's callback, of whichever signature its kind uses.
+pub(crate) enum AnyCb<D> {
+    Plain(Cb<D>),
+    Signal(SignalCb<D>),
+    Io(IoCb<D>),
+}
+
+/// What a callback is given beyond the loop and the data.
+#[derive(Clone, Copy)]
+pub(crate) enum CbArg {
+    None,
+    Signal(i32),
+    Io(Ready),
+}
+
+impl<D> Loop<D> {
+    #[inline]
+    pub(crate) fn record(&mut self, kind: CallbackKind, handle: Option<HandleId>) {
+        if let Some(t) = &mut self.trace {
+            t.push(TraceEvent {
+                iteration: self.metrics.iterations,
+                phase: self.phase,
+                kind,
+                handle,
+            });
+        }
+    }
+
+    /// Calls the callback of handle `idx`, then drains the queues.
+    pub(crate) fn invoke(&mut self, idx: u32, arg: CbArg, data: &mut D) {
+        let Some(slot) = self.handles.get_mut(idx as usize) else {
+            return;
+        };
+        let Some(mut cb) = slot.cb.take() else {
+            return;
+        };
+        slot.set_running(true);
+        let gen = slot.gen;
+        let kind = slot.kind;
+        let id = HandleId { index: idx, gen };
+        tracing::trace!(kind = kind.name(), handle = %id, "callback");
+        self.record(CallbackKind::Handle(kind), Some(id));
+        let r = catch_unwind(AssertUnwindSafe(|| match (&mut cb, arg) {
+            (AnyCb::Plain(f), _) => f(self, data),
+            (AnyCb::Signal(f), CbArg::Signal(s)) => f(self, data, s),
+            (AnyCb::Io(f), CbArg::Io(r)) => f(self, data, r),
+            _ => {}
+        }));
+        if let Some(slot) = self.handles.get_mut(idx as usize) {
+            if slot.gen == gen {
+                slot.set_running(false);
+                if slot.cb.is_none() {
+                    slot.cb = Some(cb);
+                }
+            }
+        }
+        self.after_callback(r, data);
+    }
+
+    /// Calls a one-shot callback, then drains the queues.
+    pub(crate) fn invoke_job(&mut self, f: Job<D>, data: &mut D) {
+        let r = catch_unwind(AssertUnwindSafe(|| f(self, data)));
+        self.after_callback(r, data);
+    }
+
+    #[inline]
+    fn after_callback(&mut self, r: std::thread::Result<()>, data: &mut D) {
+        match r {
+            // A panic kept by a `make_callback` inside it: no drain.
+            Ok(()) if self.panic.is_some() => {}
+            Ok(()) => self.drain_guarded(data),
+            Err(p) => {
+                if self.panic.is_none() {
+                    self.panic = Some(p);
+                }
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn drain_guarded(&mut self, data: &mut D) {
+        if self.ticks.is_empty() && self.microtasks.is_empty() {
+            return;
+        }
+        self.drain_caught(data);
+    }
+
+    fn drain_caught(&mut self, data: &mut D) {
+        if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.drain_ticks(data))) {
+            self.panic = Some(p);
+        }
+    }
+
+    /// Runs `f`, a user callback that an extension crate (loop-net,
+    /// loop-fs, …) calls from its own I/O, async or pool callback, exactly
+    /// as the loop runs its own callbacks: a [`TraceEvent`] of kind
+    /// [`CallbackKind::Extension`]`(name)`, a `tracing` event, the panic
+    /// caught, then the nextTick and microtask queues drained (Node.js's
+    /// `MakeCallback`). This is the one way a crate built on loop-core runs
+    /// user code; none calls [`Loop::drain_ticks`] for a callback it runs.
+    ///
+    /// Returns `Some` with what `f` returned, or `None` when `f` panicked.
+    /// Inside [`Loop::run`] the panic is kept and resumes out of `run` once
+    /// the loop's own callback (the caller) has returned: the caller puts
+    /// its state in order and returns without starting more user callbacks
+    /// ([`Loop::is_unwinding`] tells). Outside `run` (a host's entry point)
+    /// the panic resumes at once, after the queues are left consistent.
+    ///
+    /// Called while the loop is already unwinding, `f` still runs (nothing
+    /// handed to it is lost) but its queues are not drained; a second panic
+    /// is logged and dropped, the first one wins.
+    ///
+    /// ```
+    /// use loop_core::{CallbackKind, Loop, RunMode};
+    ///
+    /// let mut lp: Loop<Vec<&str>> = Loop::new()?;
+    /// let mut out = Vec::new();
+    /// let r = lp.make_callback(&mut out, "demo", |lp, out| {
+    ///     lp.next_tick(|_, out| out.push("tick"));
+    ///     out.push("callback");
+    ///     7
+    /// });
+    /// assert_eq!(r, Some(7));
+    /// assert_eq!(out, ["callback", "tick"]);
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn make_callback<R>(
+        &mut self,
+        data: &mut D,
+        name: &'static str,
+        f: impl FnOnce(&mut Loop<D>, &mut D) -> R,
+    ) -> Option<R> {
+        tracing::trace!(kind = name, "callback");
+        self.record(CallbackKind::Extension(name), None);
+        match catch_unwind(AssertUnwindSafe(|| f(self, data))) {
+            Ok(r) => {
+                if self.panic.is_none() {
+                    self.drain_guarded(data);
+                }
+                if !self.running {
+                    if let Some(p) = self.panic.take() {
+                        resume_unwind(p);
+                    }
+                }
+                Some(r)
+            }
+            Err(p) => {
+                if self.panic.is_none() {
+                    self.panic = Some(p);
+                } else {
+                    tracing::error!(kind = name, "a second panic while unwinding: dropped");
+                }
+                if !self.running {
+                    if let Some(p) = self.panic.take() {
+                        resume_unwind(p);
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether a callback panicked and the panic is on its way out of
+    /// [`Loop::run`]: an extension that sees it stops starting user
+    /// callbacks and returns, leaving what is still due for the next `run`.
+    #[inline]
+    pub fn is_unwinding(&self) -> bool {
+        self.panic.is_some()
+    }
+
+    /// Drains the nextTick queue completely, then the microtask queue
+    /// completely, and repeats until both are empty: what Node.js does after
+    /// every callback (`processTicksAndRejections`). The loop calls it after
+    /// each callback it runs; a host calls it after its own entry points
+    /// (an embedder's equivalent of Node's `InternalCallbackScope`).
+    pub fn drain_ticks(&mut self, data: &mut D) {
+        loop {
+            while let Some(f) = self.ticks.pop_front() {
+                self.record(CallbackKind::Tick, None);
+                f(self, data);
+            }
+            while let Some(f) = self.microtasks.pop_front() {
+                self.record(CallbackKind::Microtask, None);
+                f(self, data);
+            }
+            if self.ticks.is_empty() {
+                break;
+            }
+        }
+    }
+}
