@@ -68,6 +68,7 @@ impl LoopBuilder {
             signals: None,
             ticks: VecDeque::new(),
             microtasks: VecDeque::new(),
+            host_microtasks: None,
             node: NodeState::default(),
             metrics: Metrics::default(),
             trace: None,

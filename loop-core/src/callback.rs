@@ -29,6 +29,8 @@ pub(crate) type Cb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
 /// A signal callback, given the signal number.
 pub(crate) type SignalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, i32)>;
+/// A host's microtask queue runner ([`Loop::set_host_microtasks`]).
+pub type HostMicrotasks<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 /// An I/O callback, given the readiness.
 pub(crate) type IoCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Ready)>;
 
@@ -113,7 +115,7 @@ impl<D> Loop<D> {
 
     #[inline]
     pub(crate) fn drain_guarded(&mut self, data: &mut D) {
-        if self.ticks.is_empty() && self.microtasks.is_empty() {
+        if self.ticks.is_empty() && self.microtasks.is_empty() && self.host_microtasks.is_none() {
             return;
         }
         self.drain_caught(data);
@@ -203,10 +205,14 @@ impl<D> Loop<D> {
     }
 
     /// Drains the nextTick queue completely, then the microtask queue
-    /// completely, and repeats until both are empty: what Node.js does after
-    /// every callback (`processTicksAndRejections`). The loop calls it after
-    /// each callback it runs; a host calls it after its own entry points
-    /// (an embedder's equivalent of Node's `InternalCallbackScope`).
+    /// completely (loop-core's own, then the host's, if one is installed
+    /// with [`Loop::set_host_microtasks`]), and repeats until all are
+    /// empty: what Node.js does after every callback
+    /// (`processTicksAndRejections`). The loop calls it after each callback
+    /// it runs, [`Loop::make_callback`] after each user callback; a host
+    /// calls it itself only from outside any callback, after its own entry
+    /// points (the main script of a JavaScript runtime, say: Node's
+    /// `InternalCallbackScope` around the main module).
     pub fn drain_ticks(&mut self, data: &mut D) {
         loop {
             while let Some(f) = self.ticks.pop_front() {
@@ -217,9 +223,52 @@ impl<D> Loop<D> {
                 self.record(CallbackKind::Microtask, None);
                 f(self, data);
             }
-            if self.ticks.is_empty() {
+            if let Some(mut host) = self.host_microtasks.take() {
+                host(self, data);
+                if self.host_microtasks.is_none() {
+                    self.host_microtasks = Some(host);
+                }
+            }
+            if self.ticks.is_empty() && self.microtasks.is_empty() {
                 break;
             }
         }
+    }
+
+    /// Installs the host's own microtask queue (a JavaScript engine's job
+    /// queue: QuickJS's pending jobs, V8's microtask queue), or removes it
+    /// with `None`. `run` is called in every drain right after loop-core's
+    /// microtask queue, where Node.js runs V8's `runMicrotasks()`: it must
+    /// run the host's queue until it is empty (jobs queued by jobs too). If
+    /// it queued nextTicks meanwhile, the drain goes round again: ticks,
+    /// then microtasks, as in Node.js.
+    ///
+    /// A host with its own queue should queue every microtask there
+    /// (`queueMicrotask` and promise reactions are one FIFO in Node.js);
+    /// loop-core's [`Loop::queue_microtask`] queue runs first in each round.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    /// use std::collections::VecDeque;
+    ///
+    /// // The "engine": a queue of jobs in the host's state.
+    /// struct Host { jobs: VecDeque<&'static str>, out: Vec<&'static str> }
+    /// let mut lp: Loop<Host> = Loop::new()?;
+    /// lp.set_host_microtasks(Some(Box::new(|lp: &mut Loop<Host>, h: &mut Host| {
+    ///     while let Some(job) = h.jobs.pop_front() {
+    ///         h.out.push(job);
+    ///         if job == "promise" {
+    ///             lp.next_tick(|_, h| h.out.push("tick from promise"));
+    ///         }
+    ///     }
+    /// })));
+    /// lp.next_tick(|_, h| h.out.push("tick"));
+    /// let mut h = Host { jobs: VecDeque::from(["promise", "then"]), out: vec![] };
+    /// lp.run(RunMode::Default, &mut h)?;
+    /// assert_eq!(h.out, ["tick", "promise", "then", "tick from promise"]);
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn set_host_microtasks(&mut self, run: Option<HostMicrotasks<D>>) {
+        self.host_microtasks = run;
     }
 }

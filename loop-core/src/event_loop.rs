@@ -117,6 +117,8 @@ pub struct Loop<D = ()> {
     pub(crate) signals: Option<SignalState>,
     pub(crate) ticks: VecDeque<Job<D>>,
     pub(crate) microtasks: VecDeque<Job<D>>,
+    /// The host's own microtask queue, run after `microtasks`.
+    pub(crate) host_microtasks: Option<crate::callback::HostMicrotasks<D>>,
     pub(crate) node: NodeState<D>,
     pub(crate) metrics: Metrics,
     pub(crate) trace: Option<Vec<TraceEvent>>,

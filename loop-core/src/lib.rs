@@ -94,7 +94,7 @@ mod trace;
 
 pub use async_handle::AsyncSender;
 pub use builder::LoopBuilder;
-pub use callback::Job;
+pub use callback::{HostMicrotasks, Job};
 pub use clock::{Clock, ManualClock};
 pub use error::{Error, Result};
 pub use event_loop::{Loop, RunMode};
