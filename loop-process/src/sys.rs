@@ -123,6 +123,13 @@ pub(crate) fn dup_above(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(r) })
 }
 
+/// The kernel's `sizeof(sigset_t)` (`_NSIG / 8`), which `rt_sigaction`
+/// checks: 128 signals on MIPS, 64 elsewhere.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+const KERNEL_SIGSET_BYTES: usize = 16;
+#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+const KERNEL_SIGSET_BYTES: usize = 8;
+
 /// What the child does between `fork` and `exec`, beyond what std's
 /// `Command` does itself (fds 0 to 2, uid/gid, cwd, the error pipe, the
 /// `exec`).
@@ -187,7 +194,7 @@ pub(crate) fn install_child_setup(cmd: &mut Command, plan: ChildPlan) {
             )
         };
         // Dispositions back to default: an ignored signal would stay
-        // ignored across exec. 32 and up are glibc's own (libuv stops at 31).
+        // ignored across exec.
         for sig in 1..32 {
             if sig == libc::SIGKILL || sig == libc::SIGSTOP {
                 continue;
@@ -203,6 +210,27 @@ pub(crate) fn install_child_setup(cmd: &mut Command, plan: ChildPlan) {
                 return Err(io::Error::last_os_error());
             }
         }
+        // The real-time signals too (libuv stops at 31: glibc keeps 32 and
+        // 33 for itself, and its sigaction refuses them). About to exec,
+        // nothing of glibc's needs them any more; the raw system call
+        // takes them all. Best effort: a kernel that refuses one has no
+        // such signal.
+        let zeroed = [0u64; 8];
+        for sig in 32..=64 {
+            // SAFETY: `zeroed` is a live buffer at least as long as any
+            // architecture's kernel `struct sigaction`, all zero: SIG_DFL,
+            // no flags, no restorer, an empty mask; no old action is asked
+            // for; the last argument is the kernel's sigset size.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    sig,
+                    zeroed.as_ptr(),
+                    std::ptr::null_mut::<u64>(),
+                    KERNEL_SIGSET_BYTES,
+                )
+            };
+        }
         // SAFETY: `set` is a live sigset_t, emptied before use.
         let r = unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
@@ -216,7 +244,7 @@ pub(crate) fn install_child_setup(cmd: &mut Command, plan: ChildPlan) {
     };
     // SAFETY: the closure runs in the forked child, where only
     // async-signal-safe calls are allowed: it makes only setsid, dup2,
-    // fcntl, close_range, sigaction and pthread_sigmask calls, iterates
+    // fcntl, close_range, (rt_)sigaction and pthread_sigmask calls, iterates
     // vectors built before the fork, and allocates nothing (an `io::Error`
     // from an errno is not allocated).
     unsafe {
