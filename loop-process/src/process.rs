@@ -85,7 +85,7 @@ pub fn spawn<D: 'static>(
         RawFd::try_from(count).map_err(|_| err(io::Error::from_raw_os_error(libc::EMFILE)))?;
     let mut parent_ends: Vec<Option<OwnedFd>> = (0..count).map(|_| None).collect();
     let mut sources: Vec<Option<OwnedFd>> = Vec::with_capacity(count);
-    for i in 0..count {
+    for (i, parent_end) in parent_ends.iter_mut().enumerate() {
         let what = options.stdio.get(i).unwrap_or(&Stdio::Ignore);
         let source = match what {
             Stdio::Ignore if i < 3 => {
@@ -100,7 +100,7 @@ pub fn spawn<D: 'static>(
             Stdio::Pipe => {
                 let (parent, child) = UnixStream::pair().map_err(err)?;
                 parent.set_nonblocking(true).map_err(err)?;
-                parent_ends[i] = Some(OwnedFd::from(parent));
+                *parent_end = Some(OwnedFd::from(parent));
                 Some(sys::dup_above(child.as_raw_fd(), above).map_err(err)?)
             }
             Stdio::Inherit => Some(sys::dup_above(i as RawFd, above).map_err(err)?),
