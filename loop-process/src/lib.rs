@@ -51,9 +51,9 @@
 //! - every fd above the child's last marked close-on-exec (`close_range`,
 //!   Linux ≥ 5.11): ours all are already, this covers a library's that
 //!   are not;
-//! - signal dispositions 1 to 31 reset to the default (an ignored signal
-//!   would stay ignored across `exec`) and the signal mask emptied (std
-//!   keeps the parent's mask).
+//! - every signal disposition reset to the default (an ignored signal
+//!   would stay ignored across `exec`), the real-time ones included, and
+//!   the signal mask emptied (std keeps the parent's mask).
 //!
 //! # Reaping
 //!
@@ -77,6 +77,10 @@
 //! - [`Process::kill`] after the exit callback is `ESRCH` without a signal
 //!   sent (the pid may have been recycled); under pidfd reaping signals go
 //!   through the pidfd.
+//! - The child resets signals 32 to 64 too (libuv stops at 31), and marks
+//!   every fd above its last close-on-exec (libuv relies on the parent's
+//!   fds having the flag): neither an ignored real-time signal nor a
+//!   library's fd without the flag reaches the program.
 //! - Pipes are Unix-domain socket pairs handed back as [`OwnedFd`]s;
 //!   libuv wraps them in `uv_pipe_t` streams (loop-net's streams come
 //!   next).
