@@ -93,6 +93,7 @@ mod builder;
 pub mod dns;
 mod error;
 pub mod fs;
+mod notify;
 mod pool;
 mod sys;
 mod work;

@@ -90,6 +90,7 @@ where
     submit(
         lp,
         WorkKind::FastIo,
+        "loop-fs:fs",
         move |fate| {
             let r = match fate {
                 Fate::Run => op(&paths),
