@@ -156,7 +156,8 @@ struct Queues {
     executing: usize,
     /// Workers lingering (module docs).
     lingering: usize,
-    /// Worker threads that will ever look at the queue.
+    /// Worker threads (all of them are started before any work is queued;
+    /// if one cannot be, the pool is dropped before it is used).
     workers: usize,
     exit: bool,
 }
@@ -233,7 +234,7 @@ impl Pool {
                 waking: 0,
                 executing: 0,
                 lingering: 0,
-                workers: 0,
+                workers: size,
                 exit: false,
             }),
             ready: Condvar::new(),
@@ -254,7 +255,6 @@ impl Pool {
             // On failure `pool` drops here and joins the workers started so far.
             let h = b.spawn(move || worker(&shared)).map_err(Error::Spawn)?;
             pool.workers.push(h);
-            pool.shared.queues.lock().workers += 1;
         }
         tracing::debug!(size, "thread pool started");
         Ok(pool)
