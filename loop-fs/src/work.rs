@@ -207,7 +207,12 @@ impl<D: 'static> Ext<D> {
                 let _ = lp.close(handle, None);
                 Err(e)
             }
-            (Ok(_), None) => Err(Error::AlreadyStarted), // cannot happen: attached above
+            (Ok(running), None) => {
+                // Cannot happen (attached above); stop what was started.
+                drop(running);
+                let _ = lp.close(handle, None);
+                Err(Error::AlreadyStarted)
+            }
         }
     }
 
