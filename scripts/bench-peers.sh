@@ -10,6 +10,7 @@
 #   libuv empty-iteration ns_per_op=X
 #   libuv async-wakeup ns_per_op=X
 #   libuv queue-work ns_per_op=X
+#   libuv work-chain ns_per_op=X
 #   libuv fs-stat ns_per_op=X
 #   node next-tick ns_per_op=X
 #   node immediate ns_per_op=X
@@ -33,7 +34,7 @@ command -v node >/dev/null || { echo "bench-peers: node not found" >&2; exit 1; 
 build_dir="$(mktemp -d "${TMPDIR:-/tmp}/bench-peers.XXXXXX")"
 trap 'rm -rf "$build_dir"' EXIT
 
-c_benches=(million_timers timer_churn empty_iteration async_wakeup queue_work fs_stat)
+c_benches=(million_timers timer_churn empty_iteration async_wakeup queue_work work_chain fs_stat)
 for name in version "${c_benches[@]}"; do
   cc -O2 -Wall -Wextra -pthread -o "$build_dir/$name" "$src_dir/$name.c" -luv
 done
@@ -42,7 +43,7 @@ done
 echo "# node $(node --version)"
 
 for name in "${c_benches[@]}"; do
-  # The pool benchmarks (queue_work, fs_stat) use libuv's default of 4
+  # The pool benchmarks (queue_work, work_chain, fs_stat) use libuv's default of 4
   # threads, as loop-bench uses loop-fs's default of 4.
   env -u UV_THREADPOOL_SIZE "$build_dir/$name"
 done

@@ -42,6 +42,7 @@ pub fn lookup<D: 'static>(
     submit(
         lp,
         WorkKind::SlowIo,
+        "loop-fs:dns",
         move |fate| match fate {
             Fate::Run => lookup_blocking(&host, port),
             Fate::Cancel => Err(dns(

@@ -79,6 +79,11 @@
 //!   callback).
 //! - A panic in `work` completes the request with [`WorkError::Panicked`];
 //!   libuv has no such case.
+//! - A worker that finds the queue empty lingers a moment (spins, then
+//!   yields the CPU; two workers at most) before it sleeps, and a queued
+//!   request wakes a sleeping worker only if no awake one is bound to take
+//!   it: a chain of requests, or a stream queued at the workers' pace,
+//!   costs no thread wake-up per request (libuv's pool pays one).
 //!
 //! # Unsafe code
 //!
@@ -93,6 +98,7 @@ mod builder;
 pub mod dns;
 mod error;
 pub mod fs;
+mod notify;
 mod pool;
 mod sys;
 mod work;

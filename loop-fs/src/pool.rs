@@ -1,53 +1,85 @@
-//! The worker threads: one crossbeam channel of work, libuv's limit on slow
-//! I/O, and a shutdown that joins every worker.
+//! The worker threads: one queue of work under one mutex (libuv's design),
+//! libuv's limit on slow I/O, cancel by ticket, and a shutdown that joins
+//! every worker.
 //!
-//! Invariants:
-//! - the pool knows nothing of loops: a [`Runnable`] runs its own work and
-//!   says whether it did; the pool then posts the request's id through the
-//!   loop's [`Notifier`]: into the completion channel, then a wake-up;
-//! - [`Notifier`]: a completion in the channel always has a wake-up coming,
-//!   or is seen by the batch the loop is running. Its `wake_pending` flag is
-//!   cleared by the loop at the start of each batch, before it looks at the
-//!   channel; a worker pushes, then (SeqCst fences on both sides) reads the
-//!   flag and sends the loop's async wake-up only if it finds it clear and
-//!   is the one to set it. Either the worker sees the flag clear and wakes
-//!   the loop, or the loop sees the completion: a completion is never
-//!   stranded, and most completions cost a plain load instead of a write
-//!   to a cache line every worker shares;
-//! - CPU and fast I/O work go straight into the channel, in FIFO order;
-//! - slow I/O work (name lookups) waits in its own queue, and one *marker*
-//!   message in the channel stands for it, as libuv's `run_slow_work_message`:
+//! Invariants (all queue state is in [`Queues`], under the one mutex
+//! `Shared::queues`; the completion side is `notify.rs`):
+//! - the pool knows nothing of loops: a [`Work`] is a request id and a boxed
+//!   [`Job`] that runs in place (keeping its result, or its panic, inside
+//!   itself); the worker that took it then hands the same box to the loop's
+//!   [`Notifier`]. One allocation per request travels the whole way, and
+//!   whoever holds the box owns the work: no lock or flag inside it;
+//! - a `Work` leaves the queue exactly once, under the mutex: popped by a
+//!   worker (which runs it) or taken back by [`Pool::take_queued`] (cancel,
+//!   on the loop thread). So a cancel racing a worker start has exactly one
+//!   outcome. A taken-back entry leaves a tombstone, so that a [`Ticket`]
+//!   (the lane and sequence number given at submission) finds its entry by
+//!   index, in O(1), without ever shifting the queue;
+//! - CPU and fast I/O work go into the `main` lane, in FIFO order;
+//! - slow I/O work (name lookups) waits in the `slow` lane, and one *marker*
+//!   entry in `main` stands for it, as libuv's `run_slow_work_message`:
 //!   whenever slow work is queued and fewer than `slow_limit` workers run
-//!   slow work, exactly one marker is in the channel (or being handled). So
-//!   slow work keeps its place in line with the rest, and at most
-//!   `slow_limit` workers (half the pool, rounded up) are ever busy with it:
-//!   a burst of slow lookups cannot starve file I/O;
-//! - a panic in work is caught inside [`Runnable::run`]; a worker only ever
-//!   leaves its loop on [`Msg::Exit`];
-//! - shutdown sets a flag (workers drop, without running, whatever they take
-//!   from then on), sends one `Exit` per worker and joins them all. It waits
-//!   only for work that is executing, never for queued work.
+//!   slow work, exactly one marker is in `main` (`marker_out`). So slow work
+//!   keeps its place in line with the rest, and at most `slow_limit` workers
+//!   (half the pool, rounded up) are ever busy with it: a burst of slow
+//!   lookups cannot starve file I/O;
+//! - waking workers (`idle`, `waking`, `executing`, `lingering`, all under
+//!   the mutex): a worker is *idle* (waiting on the condition variable),
+//!   *executing* a job (outside the lock), or *coming*: on its way to look
+//!   at `main` before it could sleep (holding or waiting for the lock,
+//!   lingering, or signaled and not yet back from its wait). A push to
+//!   `main` signals one idle, unsignaled worker only if `main` then holds
+//!   more entries than there are coming workers: while some worker is not
+//!   executing, every queued entry has a worker bound to look at it, and
+//!   an entry that a coming worker will take costs no wake-up (a futex call
+//!   for the submitter, a context switch for the worker; libuv signals
+//!   whenever a worker is idle);
+//! - a worker that finds `main` empty first *lingers* (at most
+//!   `MAX_LINGERING` at a time, once per idle spell, a few to some tens of
+//!   µs of back-off: spins, then yields of the CPU) before it sleeps: while it
+//!   lingers it counts as coming, so a submitter queueing item after item
+//!   wakes nobody. It watches `queued_hint`, `main`'s length stored at each
+//!   change, without taking the lock; the hint only decides when to look
+//!   again under the lock, never what is there, so a stale value costs a
+//!   useless look or a sleep a little early, never an item;
+//! - a panic in work is caught inside [`Job::run`]; a worker only ever
+//!   leaves its loop on shutdown;
+//! - shutdown sets `exit` (workers then take nothing more), wakes every
+//!   worker and joins them all: it waits only for work that is executing,
+//!   never for queued work, which is dropped with the queue.
 
 use crate::error::Error;
+use crate::notify::Notifier;
 use crate::work::ReqId;
-use crossbeam_channel::{Receiver, Sender};
-use loop_core::AsyncSender;
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
+use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// Work as the pool sees it.
-pub(crate) trait Runnable: Send + Sync {
-    /// Runs the work unless it was canceled meanwhile; returns whether it
-    /// ran (then its result is stored and the loop must be told).
-    fn run(&self) -> bool;
-    /// The request this work belongs to.
-    fn id(&self) -> ReqId;
+/// At most this many workers linger at a time.
+const MAX_LINGERING: usize = 2;
+/// Back-off steps of a lingering worker: busy-wait steps (2^step spins
+/// each), then yields of the CPU (module docs).
+const SPIN_STEPS: u32 = 7;
+const YIELD_STEPS: u32 = 6;
+
+/// Work as the pool sees it: something that runs once, in place.
+pub(crate) trait Job: Send {
+    /// Runs the work on a worker, keeping its result (or panic) inside.
+    fn run(&mut self);
+    /// Completes the work as canceled (on the loop thread), in place.
+    fn cancel(&mut self);
+    /// For the loop to get the result back out with its type.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
-pub(crate) type TaskRef = Arc<dyn Runnable>;
+/// A request's work on its way through the pool, and back as a completion.
+pub(crate) struct Work {
+    pub(crate) id: ReqId,
+    pub(crate) job: Box<dyn Job>,
+}
 
 /// What runs where: libuv's `uv__work_kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,69 +94,121 @@ pub enum WorkKind {
     SlowIo,
 }
 
-enum Msg {
-    Task(TaskRef),
+/// Where a queued [`Work`] is: its lane and sequence number in that lane.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    slow: bool,
+    seq: u64,
+}
+
+enum Entry {
+    Work(Work),
     /// "Some slow work is waiting": see the module docs.
     Slow,
-    Exit,
+    /// Taken back by a cancel.
+    Tombstone,
 }
 
-#[derive(Default)]
-struct SlowQueue {
-    queue: VecDeque<TaskRef>,
-    running: usize,
-    /// A `Msg::Slow` is in the channel or being handled.
-    marker_out: bool,
+/// A FIFO whose entries keep their sequence number for life.
+struct Lane<T> {
+    entries: VecDeque<T>,
+    /// The sequence number of `entries[0]`.
+    front: u64,
 }
 
-/// Where completions go: the loop's channel and its wake-up (module docs).
-pub(crate) struct Notifier {
-    done: Sender<ReqId>,
-    waker: AsyncSender,
-    wake_pending: AtomicBool,
-}
-
-impl Notifier {
-    pub(crate) fn new(done: Sender<ReqId>, waker: AsyncSender) -> Self {
+impl<T> Lane<T> {
+    fn new() -> Self {
         Self {
-            done,
-            waker,
-            wake_pending: AtomicBool::new(false),
+            entries: VecDeque::new(),
+            front: 0,
         }
     }
 
-    /// Posts a completion and makes sure the loop will look at it.
-    pub(crate) fn post(&self, id: ReqId) {
-        // The loop drops its receiver only after joining the pool.
-        let _ = self.done.send(id);
-        fence(Ordering::SeqCst);
-        self.wake();
+    fn push(&mut self, v: T) -> u64 {
+        self.entries.push_back(v);
+        self.front + self.entries.len() as u64 - 1
     }
 
-    /// Makes sure a wake-up is on its way (one, however many ask).
-    pub(crate) fn wake(&self) {
-        if !self.wake_pending.load(Ordering::Relaxed)
-            && !self.wake_pending.swap(true, Ordering::Relaxed)
-        {
-            // Fails only once the loop is being dropped: nobody to wake.
-            let _ = self.waker.send();
+    fn pop(&mut self) -> Option<T> {
+        let v = self.entries.pop_front()?;
+        self.front += 1;
+        Some(v)
+    }
+
+    fn get_mut(&mut self, seq: u64) -> Option<&mut T> {
+        let at = usize::try_from(seq.checked_sub(self.front)?).ok()?;
+        self.entries.get_mut(at)
+    }
+}
+
+struct Queues {
+    main: Lane<Entry>,
+    slow: Lane<Option<Work>>,
+    /// Workers running slow work.
+    slow_running: usize,
+    /// A marker for the slow lane is in `main`.
+    marker_out: bool,
+    /// Workers waiting on `Shared::ready`.
+    idle: usize,
+    /// Of those, the ones signaled and not yet back from their wait.
+    waking: usize,
+    /// Workers running a job (outside the lock).
+    executing: usize,
+    /// Workers lingering (module docs).
+    lingering: usize,
+    /// Worker threads (all of them are started before any work is queued;
+    /// if one cannot be, the pool is dropped before it is used).
+    workers: usize,
+    exit: bool,
+}
+
+impl Queues {
+    /// The next live slow entry, dropping tombstones at the front.
+    fn pop_slow(&mut self) -> Option<Work> {
+        while let Some(e) = self.slow.pop() {
+            if e.is_some() {
+                return e;
+            }
         }
+        None
     }
 
-    /// Called by the loop before it looks at the channel for a batch.
-    pub(crate) fn begin_batch(&self) {
-        self.wake_pending.store(false, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
+    /// Puts a marker in `main` if slow work waits and may run (module docs);
+    /// returns whether it did.
+    fn refill_marker(&mut self, slow_limit: usize) -> bool {
+        if !self.marker_out && !self.slow.entries.is_empty() && self.slow_running < slow_limit {
+            self.marker_out = true;
+            self.main.push(Entry::Slow);
+            return true;
+        }
+        false
     }
 }
 
 struct Shared {
-    tx: Sender<Msg>,
-    rx: Receiver<Msg>,
-    slow: Mutex<SlowQueue>,
+    queues: Mutex<Queues>,
+    ready: Condvar,
+    /// `queues.main`'s length as of its last change: read without the lock
+    /// by lingering workers, a hint only (module docs).
+    queued_hint: AtomicUsize,
     slow_limit: usize,
-    shutdown: AtomicBool,
     notifier: Arc<Notifier>,
+}
+
+impl Shared {
+    /// After a push to `main` (`q` is the locked state): wakes one waiting
+    /// worker unless enough workers are on their way to the queue already
+    /// (module docs).
+    fn signal(&self, q: &mut Queues) {
+        self.queued_hint
+            .store(q.main.entries.len(), Ordering::Relaxed);
+        let sleeping = q.idle - q.waking;
+        let coming = q.workers - q.executing - sleeping;
+        if sleeping > 0 && q.main.entries.len() > coming {
+            q.waking += 1;
+            self.ready.notify_one();
+        }
+    }
 }
 
 /// A running pool. Dropping it shuts it down (see the module docs).
@@ -140,13 +224,22 @@ impl Pool {
         stack_size: Option<usize>,
         notifier: Arc<Notifier>,
     ) -> Result<Pool, Error> {
-        let (tx, rx) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
-            tx,
-            rx,
-            slow: Mutex::new(SlowQueue::default()),
+            queues: Mutex::new(Queues {
+                main: Lane::new(),
+                slow: Lane::new(),
+                slow_running: 0,
+                marker_out: false,
+                idle: 0,
+                waking: 0,
+                executing: 0,
+                lingering: 0,
+                workers: size,
+                exit: false,
+            }),
+            ready: Condvar::new(),
+            queued_hint: AtomicUsize::new(0),
             slow_limit: size.div_ceil(2),
-            shutdown: AtomicBool::new(false),
             notifier,
         });
         let mut pool = Pool {
@@ -172,20 +265,39 @@ impl Pool {
         self.workers.len()
     }
 
-    /// Queues `task`.
-    pub(crate) fn submit(&self, task: TaskRef, kind: WorkKind) {
+    /// Queues `work`; the ticket finds it again for [`Pool::take_queued`].
+    pub(crate) fn submit(&self, work: Work, kind: WorkKind) -> Ticket {
         let s = &*self.shared;
-        match kind {
+        let mut q = s.queues.lock();
+        let (ticket, for_workers) = match kind {
             WorkKind::Cpu | WorkKind::FastIo => {
-                // Cannot fail: the pool holds a receiver.
-                let _ = s.tx.send(Msg::Task(task));
+                let seq = q.main.push(Entry::Work(work));
+                (Ticket { slow: false, seq }, true)
             }
             WorkKind::SlowIo => {
-                let mut q = s.slow.lock();
-                q.queue.push_back(task);
-                if !q.marker_out && q.running < s.slow_limit {
-                    q.marker_out = true;
-                    let _ = s.tx.send(Msg::Slow);
+                let seq = q.slow.push(Some(work));
+                (Ticket { slow: true, seq }, q.refill_marker(s.slow_limit))
+            }
+        };
+        if for_workers {
+            s.signal(&mut q);
+        }
+        ticket
+    }
+
+    /// Takes back the work behind `ticket` if no worker has taken it (the
+    /// one moment a cancel can win; module docs).
+    pub(crate) fn take_queued(&self, ticket: Ticket) -> Option<Work> {
+        let mut q = self.shared.queues.lock();
+        if ticket.slow {
+            q.slow.get_mut(ticket.seq)?.take()
+        } else {
+            let e = q.main.get_mut(ticket.seq)?;
+            match std::mem::replace(e, Entry::Tombstone) {
+                Entry::Work(w) => Some(w),
+                other => {
+                    *e = other;
+                    None
                 }
             }
         }
@@ -194,10 +306,8 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        self.shared.shutdown.store(true, Ordering::Release);
-        for _ in &self.workers {
-            let _ = self.shared.tx.send(Msg::Exit);
-        }
+        self.shared.queues.lock().exit = true;
+        self.shared.ready.notify_all();
         for h in self.workers.drain(..) {
             // A worker never panics (work panics are caught), but do not
             // turn a loop drop into a panic if one did.
@@ -207,134 +317,174 @@ impl Drop for Pool {
     }
 }
 
-fn worker(s: &Shared) {
-    while let Ok(msg) = s.rx.recv() {
-        match msg {
-            Msg::Task(task) => execute(s, task),
-            Msg::Slow => {
-                let task = {
-                    let mut q = s.slow.lock();
-                    q.marker_out = false;
-                    if q.running >= s.slow_limit {
-                        continue; // cannot happen: the marker is sent below the limit
-                    }
-                    let Some(task) = q.queue.pop_front() else {
-                        continue;
-                    };
-                    q.running += 1;
-                    if !q.queue.is_empty() && q.running < s.slow_limit {
-                        q.marker_out = true;
-                        let _ = s.tx.send(Msg::Slow);
-                    }
-                    task
-                };
-                execute(s, task);
-                let mut q = s.slow.lock();
-                q.running -= 1;
-                if !q.queue.is_empty() && !q.marker_out {
-                    q.marker_out = true;
-                    let _ = s.tx.send(Msg::Slow);
-                }
+/// Waits a little, without the lock and without sleeping, for work to be
+/// queued; returns whether some seems to be.
+fn linger(s: &Shared) -> bool {
+    for step in 0..SPIN_STEPS + YIELD_STEPS {
+        if step < SPIN_STEPS {
+            for _ in 0..1u32 << step {
+                std::hint::spin_loop();
             }
-            Msg::Exit => break,
+        } else {
+            std::thread::yield_now();
+        }
+        if s.queued_hint.load(Ordering::Relaxed) > 0 {
+            return true;
         }
     }
+    false
 }
 
-fn execute(s: &Shared, task: TaskRef) {
-    if s.shutdown.load(Ordering::Acquire) {
-        return; // the loop is going away: drop queued work unrun
-    }
-    let id = task.id();
-    let ran = task.run();
-    // Let go of the task before the loop can learn it is done: the loop
-    // then holds the last reference and frees it on its own thread.
-    drop(task);
-    if ran {
-        s.notifier.post(id);
+fn worker(s: &Shared) {
+    let mut q = s.queues.lock();
+    // Lingered since the last job, and found nothing: sleep when idle.
+    let mut lingered = false;
+    loop {
+        if q.exit {
+            return; // the loop is going away: queued work is dropped unrun
+        }
+        let next = q.main.pop();
+        if next.is_some() {
+            s.queued_hint.store(q.main.entries.len(), Ordering::Relaxed);
+        }
+        match next {
+            Some(Entry::Work(mut work)) => {
+                lingered = false;
+                q.executing += 1;
+                drop(q);
+                work.job.run();
+                s.notifier.post(work);
+                q = s.queues.lock();
+                q.executing -= 1;
+            }
+            Some(Entry::Slow) => {
+                q.marker_out = false;
+                if q.slow_running >= s.slow_limit {
+                    continue; // cannot happen: the marker goes out below the limit
+                }
+                let Some(mut work) = q.pop_slow() else {
+                    continue; // only tombstones were left
+                };
+                lingered = false;
+                q.slow_running += 1;
+                q.executing += 1;
+                if q.refill_marker(s.slow_limit) {
+                    s.signal(&mut q);
+                }
+                drop(q);
+                work.job.run();
+                s.notifier.post(work);
+                q = s.queues.lock();
+                q.executing -= 1;
+                q.slow_running -= 1;
+                if q.refill_marker(s.slow_limit) {
+                    s.signal(&mut q);
+                }
+            }
+            Some(Entry::Tombstone) => {}
+            None if !lingered && q.lingering < MAX_LINGERING => {
+                q.lingering += 1;
+                drop(q);
+                lingered = !linger(s);
+                q = s.queues.lock();
+                q.lingering -= 1;
+            }
+            None => {
+                lingered = false;
+                q.idle += 1;
+                s.ready.wait(&mut q);
+                q.idle -= 1;
+                // A wake-up without a signal leaves `waking` high for a
+                // while: at worst one more signal than needed, never less.
+                q.waking = q.waking.saturating_sub(1);
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use std::time::Duration;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
 
-    /// Work that records how many tasks of its group run at once. With a
+    /// Work that records how many jobs of its group run at once. With a
     /// `gate`, it waits (10 s at most) until `gate` of them were running
     /// together at some point: it proves the pool can run that many at once.
     struct Probe {
-        id: ReqId,
         now: Arc<AtomicUsize>,
         peak: Arc<AtomicUsize>,
         gate: usize,
     }
 
-    impl Runnable for Probe {
-        fn run(&self) -> bool {
+    impl Job for Probe {
+        fn run(&mut self) {
             let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
             self.peak.fetch_max(n, Ordering::SeqCst);
-            let t0 = std::time::Instant::now();
+            let t0 = Instant::now();
             while self.peak.load(Ordering::SeqCst) < self.gate
                 && t0.elapsed() < Duration::from_secs(10)
             {
                 std::thread::sleep(Duration::from_millis(1));
             }
             self.now.fetch_sub(1, Ordering::SeqCst);
-            true
         }
-        fn id(&self) -> ReqId {
-            self.id
+        fn cancel(&mut self) {}
+        fn into_any(self: Box<Self>) -> Box<dyn Any> {
+            self
         }
     }
 
-    fn pool(size: usize) -> (Pool, Receiver<ReqId>, loop_core::Loop<()>) {
+    fn probe(i: u32, now: &Arc<AtomicUsize>, peak: &Arc<AtomicUsize>, gate: usize) -> Work {
+        Work {
+            id: ReqId::new(i, 1),
+            job: Box::new(Probe {
+                now: Arc::clone(now),
+                peak: Arc::clone(peak),
+                gate,
+            }),
+        }
+    }
+
+    fn pool(size: usize) -> (Pool, Arc<Notifier>, loop_core::Loop<()>) {
         let mut lp = loop_core::Loop::<()>::new().unwrap();
         let h = lp.async_init(|_, _| {}).unwrap();
-        let waker = lp.async_sender(h).unwrap();
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
-        let notifier = Arc::new(Notifier::new(done_tx, waker));
-        (Pool::start(size, None, notifier).unwrap(), done_rx, lp)
+        let notifier = Arc::new(Notifier::new(lp.async_sender(h).unwrap()));
+        let pool = Pool::start(size, None, Arc::clone(&notifier)).unwrap();
+        (pool, notifier, lp)
+    }
+
+    /// The ids of the first `n` completions, in posting order (10 s at most).
+    fn completions(notifier: &Notifier, n: usize) -> Vec<ReqId> {
+        let mut batch = VecDeque::new();
+        let t0 = Instant::now();
+        while batch.len() < n && t0.elapsed() < Duration::from_secs(10) {
+            notifier.take_all(&mut batch);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        batch.iter().map(|w| w.id).collect()
     }
 
     #[test]
     fn slow_io_uses_at_most_half_the_pool_and_fast_work_still_runs() {
         for size in [1, 2, 3, 4] {
-            let (pool, done, _lp) = pool(size);
+            let (pool, notifier, _lp) = pool(size);
             let now = Arc::new(AtomicUsize::new(0));
             let peak = Arc::new(AtomicUsize::new(0));
             let n = 4 * size as u32;
             for i in 0..n {
-                pool.submit(
-                    Arc::new(Probe {
-                        id: ReqId::new(i, 1),
-                        now: Arc::clone(&now),
-                        peak: Arc::clone(&peak),
-                        gate: size.div_ceil(2),
-                    }),
-                    WorkKind::SlowIo,
-                );
+                pool.submit(probe(i, &now, &peak, size.div_ceil(2)), WorkKind::SlowIo);
             }
             // Fast work queued behind the slow burst completes before it.
-            let fast_peak = Arc::new(AtomicUsize::new(0));
-            pool.submit(
-                Arc::new(Probe {
-                    id: ReqId::new(999, 1),
-                    now: Arc::new(AtomicUsize::new(0)),
-                    peak: fast_peak,
-                    gate: 0,
-                }),
-                WorkKind::FastIo,
-            );
-            let mut got = Vec::new();
-            for _ in 0..=n {
-                got.push(done.recv().unwrap());
-            }
+            let fast = Arc::new(AtomicUsize::new(0));
+            pool.submit(probe(999, &fast, &fast.clone(), 0), WorkKind::FastIo);
+            let got = completions(&notifier, n as usize + 1);
             assert_eq!(got.len() as u32, n + 1);
-            assert!(got.contains(&ReqId::new(999, 1)));
-            let pos = got.iter().position(|id| *id == ReqId::new(999, 1)).unwrap();
-            assert!(pos < n as usize, "fast work waited for every slow item");
+            let pos = got.iter().position(|id| *id == ReqId::new(999, 1));
+            assert!(
+                pos.is_some_and(|p| p < n as usize),
+                "fast work waited for every slow item"
+            );
             assert_eq!(
                 peak.load(Ordering::SeqCst),
                 size.div_ceil(2),
@@ -344,20 +494,39 @@ mod tests {
     }
 
     #[test]
+    fn take_queued_wins_once_and_never_after_a_worker_took_the_work() {
+        let (pool, notifier, _lp) = pool(1);
+        let now = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        // The only worker is held by a probe waiting for a second runner.
+        let blocker = pool.submit(probe(0, &now, &peak, 2), WorkKind::Cpu);
+        let t0 = Instant::now();
+        while now.load(Ordering::SeqCst) == 0 && t0.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let fast = pool.submit(probe(1, &now, &peak, 0), WorkKind::Cpu);
+        let slow = pool.submit(probe(2, &now, &peak, 0), WorkKind::SlowIo);
+        assert!(pool.take_queued(blocker).is_none(), "already running");
+        assert_eq!(pool.take_queued(fast).map(|w| w.id), Some(ReqId::new(1, 1)));
+        assert!(pool.take_queued(fast).is_none(), "taken once");
+        assert_eq!(pool.take_queued(slow).map(|w| w.id), Some(ReqId::new(2, 1)));
+        assert!(pool.take_queued(slow).is_none(), "taken once");
+        // The blocker ends (after its 10 s bound at most); the tombstones and
+        // the marker left behind cost nothing, later work still runs.
+        peak.store(2, Ordering::SeqCst);
+        let last = Arc::new(AtomicUsize::new(0));
+        pool.submit(probe(3, &last, &last.clone(), 0), WorkKind::SlowIo);
+        let got = completions(&notifier, 2);
+        assert_eq!(got, [ReqId::new(0, 1), ReqId::new(3, 1)]);
+    }
+
+    #[test]
     fn drop_joins_with_work_queued() {
-        let (pool, _done, _lp) = pool(2);
+        let (pool, _notifier, _lp) = pool(2);
         let now = Arc::new(AtomicUsize::new(0));
         let peak = Arc::new(AtomicUsize::new(0));
         for i in 0..100 {
-            pool.submit(
-                Arc::new(Probe {
-                    id: ReqId::new(i, 1),
-                    now: Arc::clone(&now),
-                    peak: Arc::clone(&peak),
-                    gate: 0,
-                }),
-                WorkKind::Cpu,
-            );
+            pool.submit(probe(i, &now, &peak, 0), WorkKind::Cpu);
         }
         drop(pool); // returns after at most the executing items
         assert_eq!(now.load(Ordering::SeqCst), 0);

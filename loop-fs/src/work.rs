@@ -2,34 +2,42 @@
 //!
 //! Invariants:
 //! - each loop has at most one [`Ext`] (an extension of the loop, dropped
-//!   with it): the pool, the completion channel, one async handle
-//!   (unreferenced: only requests keep the loop alive) and the table of
+//!   with it), attached on first use; once its pool runs it holds the pool,
+//!   the completion queue, one async handle (unreferenced: only requests keep
+//!   the loop alive; internal: not in [`Loop::handles`]) and the table of
 //!   pending requests. Dropping it joins the pool *before* the table and the
-//!   channel go, so no worker ever completes into a dropped loop;
+//!   queues go, so no worker ever completes into a dropped loop. The async
+//!   callback finds it by its [`ExtKey`], never by a type search;
 //! - a request is in the table, and counted as an active request of the
 //!   loop, from submission until its callback is called; it leaves the
 //!   table (and the loop's count) just before its callback runs, as libuv
 //!   unregisters a request before `after_work_cb`. Its callback runs exactly
-//!   once, on the loop thread, in the poll phase, and the nextTick and
-//!   microtask queues drain after it, as after any callback;
-//! - a task's stage moves `Queued → Running → Done` on a worker, or
-//!   `Queued → Done (canceled)` on the loop thread; whoever moves it out of
-//!   `Queued` owns the work. Its id is posted to the completion channel once
-//!   it is `Done`, never before, and exactly once;
-//! - one wake-up serves the completions that were in the channel when it
-//!   began (libuv takes its whole done queue the same way): later ones wait
-//!   for the next poll, so completions that keep coming cannot starve
-//!   timers or immediates. If a callback panics, the wake-up is renewed
-//!   before the panic leaves, so the completions still in the channel are
-//!   served by the next `run`.
+//!   once, on the loop thread, in the poll phase, through
+//!   [`Loop::make_callback`] (so the nextTick and microtask queues drain
+//!   after it, as after any callback);
+//! - a request's work is one box ([`Task`]) that moves: loop → pool queue →
+//!   one worker (which runs it) or back to the loop (a cancel that took it
+//!   from the queue, `pool.rs`) → completion queue → loop, which takes the
+//!   result out and frees the box on its own thread. Whoever holds the box
+//!   owns it, so it needs no lock; the table keeps only the callback and the
+//!   [`Ticket`] a cancel needs. A box is posted as a completion once, when it
+//!   holds its result;
+//! - one wake-up serves the completions that were posted when it began
+//!   (libuv takes its whole done queue the same way): later ones wait for
+//!   the next poll, so completions that keep coming cannot starve timers or
+//!   immediates. If a callback (or a tick it queued) panics, the rest of the
+//!   batch stays in `Ext::batch` and the wake-up is renewed before the panic
+//!   leaves, so they are served, each once, by the next `run`.
 
 use crate::error::{CancelError, Error, Panic, WorkError};
-use crate::pool::{Notifier, Pool, Runnable, WorkKind};
-use crossbeam_channel::Receiver;
-use loop_core::{ActiveRequest, AsyncId, Loop};
-use parking_lot::Mutex;
+use crate::notify::Notifier;
+use crate::pool::{Job, Pool, Ticket, Work, WorkKind};
+use loop_core::{ActiveRequest, AsyncId, ExtKey, Loop};
 use slab::Slab;
+use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
@@ -62,176 +70,178 @@ pub(crate) enum Fate {
     Cancel,
 }
 
-enum Stage<F, T> {
+/// One request's work, then its result: the box that travels (module docs).
+enum Task<F, T> {
     Queued(F),
-    Running,
-    Done {
-        value: std::thread::Result<T>,
-        canceled: bool,
-    },
+    Done(std::thread::Result<T>),
     Taken,
-}
-
-/// One request's work and result, shared by the loop and the worker.
-struct Task<F, T> {
-    id: ReqId,
-    stage: Mutex<Stage<F, T>>,
-}
-
-impl<F, T> Runnable for Task<F, T>
-where
-    F: FnOnce(Fate) -> T + Send,
-    T: Send,
-{
-    fn run(&self) -> bool {
-        let f = {
-            let mut stage = self.stage.lock();
-            match std::mem::replace(&mut *stage, Stage::Running) {
-                Stage::Queued(f) => f,
-                other => {
-                    *stage = other; // canceled meanwhile
-                    return false;
-                }
-            }
-        };
-        let value = catch_unwind(AssertUnwindSafe(move || f(Fate::Run)));
-        *self.stage.lock() = Stage::Done {
-            value,
-            canceled: false,
-        };
-        true
-    }
-
-    fn id(&self) -> ReqId {
-        self.id
-    }
 }
 
 impl<F, T> Task<F, T>
 where
     F: FnOnce(Fate) -> T,
 {
-    fn cancel(&self) -> Result<(), CancelError> {
-        let f = {
-            let mut stage = self.stage.lock();
-            match &*stage {
-                Stage::Queued(_) => {}
-                Stage::Done { canceled: true, .. } => return Err(CancelError::AlreadyCanceled),
-                _ => return Err(CancelError::Busy),
-            }
-            let Stage::Queued(f) = std::mem::replace(&mut *stage, Stage::Running) else {
-                unreachable!("checked above");
-            };
-            f
-        };
-        let value = catch_unwind(AssertUnwindSafe(move || f(Fate::Cancel)));
-        *self.stage.lock() = Stage::Done {
-            value,
-            canceled: true,
-        };
-        Ok(())
-    }
-
-    fn take(&self) -> std::thread::Result<T> {
-        match std::mem::replace(&mut *self.stage.lock(), Stage::Taken) {
-            Stage::Done { value, .. } => value,
-            _ => unreachable!("a request completes only once its task is done"),
+    fn complete(&mut self, fate: Fate) {
+        if let Task::Queued(f) = std::mem::replace(self, Task::Taken) {
+            // Nearly free when nothing panics (measured: docs/performance.md).
+            *self = Task::Done(catch_unwind(AssertUnwindSafe(move || f(fate))));
         }
     }
 }
 
-/// The loop side of a request: how to cancel it and how to complete it.
-trait Complete<D> {
-    fn cancel(&self) -> Result<(), CancelError>;
-    fn finish(self: Box<Self>, lp: &mut Loop<D>, data: &mut D);
+impl<F, T> Job for Task<F, T>
+where
+    F: FnOnce(Fate) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(&mut self) {
+        self.complete(Fate::Run);
+    }
+
+    fn cancel(&mut self) {
+        self.complete(Fate::Cancel);
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
 }
 
+/// The loop side of a request: its callback, with the type of its result.
+trait Complete<D> {
+    fn finish(self: Box<Self>, lp: &mut Loop<D>, data: &mut D, job: Box<dyn Job>);
+}
+
+/// A zero-sized callback makes this zero-sized: its box allocates nothing.
 struct Pending<F, T, A> {
-    task: Arc<Task<F, T>>,
     after: A,
+    _task: PhantomData<fn() -> (F, T)>,
 }
 
 impl<D, F, T, A> Complete<D> for Pending<F, T, A>
 where
-    F: FnOnce(Fate) -> T,
+    F: FnOnce(Fate) -> T + 'static,
+    T: 'static,
     A: FnOnce(&mut Loop<D>, &mut D, std::thread::Result<T>),
 {
-    fn cancel(&self) -> Result<(), CancelError> {
-        self.task.cancel()
-    }
-
-    fn finish(self: Box<Self>, lp: &mut Loop<D>, data: &mut D) {
-        let value = self.task.take();
-        drop(self.task);
+    fn finish(self: Box<Self>, lp: &mut Loop<D>, data: &mut D, job: Box<dyn Job>) {
+        // Neither miss can happen (a request's box is the one `submit` made,
+        // posted once complete); should one, the callback still gets an
+        // error rather than the loop a panic of ours.
+        let miss = |what: &'static str| -> Box<dyn Any + Send> { Box::new(what) };
+        let value = match job.into_any().downcast::<Task<F, T>>() {
+            Ok(task) => match *task {
+                Task::Done(value) => value,
+                _ => Err(miss("loop-fs: a request completed without a result")),
+            },
+            Err(_) => Err(miss("loop-fs: a completion of another request type")),
+        };
         (self.after)(lp, data, value);
     }
 }
 
 struct Entry<D> {
     gen: u32,
-    item: Box<dyn Complete<D>>,
+    /// The callback's name in traces (`CallbackKind::Extension`).
+    name: &'static str,
+    ticket: Ticket,
+    canceled: bool,
     req: ActiveRequest,
+    item: Box<dyn Complete<D>>,
+}
+
+/// What exists once the pool runs.
+struct Running {
+    pool: Pool,
+    notifier: Arc<Notifier>,
+    handle: AsyncId,
 }
 
 /// A loop's pool and pending requests (a loop extension).
 pub(crate) struct Ext<D> {
     // Declared first, so dropped (shut down and joined) first.
-    pool: Pool,
+    running: Option<Running>,
     table: Slab<Entry<D>>,
     next_gen: u32,
-    notifier: Arc<Notifier>,
-    done_rx: Receiver<ReqId>,
-    handle: AsyncId,
+    /// Completions taken from the queue and not yet called back (kept
+    /// across batches for its buffer, and across a panic for its items).
+    batch: VecDeque<Work>,
 }
 
 impl<D: 'static> Ext<D> {
-    /// Starts the pool on `lp` and attaches it.
+    fn new() -> Self {
+        Self {
+            running: None,
+            table: Slab::new(),
+            next_gen: 0,
+            batch: VecDeque::new(),
+        }
+    }
+
+    /// Starts the pool on `lp`.
     pub(crate) fn install(
         lp: &mut Loop<D>,
         size: usize,
         stack_size: Option<usize>,
     ) -> Result<(), Error> {
-        if lp.extension::<Ext<D>>().is_some() {
+        if lp
+            .extension_or_insert_with(|_| Ext::<D>::new())
+            .running
+            .is_some()
+        {
             return Err(Error::AlreadyStarted);
         }
-        let handle = lp.async_init(on_wake::<D>).map_err(Error::Loop)?;
-        lp.unref(handle).map_err(Error::Loop)?;
-        let waker = lp.async_sender(handle).map_err(Error::Loop)?;
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
-        let notifier = Arc::new(Notifier::new(done_tx, waker));
-        let pool = match Pool::start(size, stack_size, Arc::clone(&notifier)) {
-            Ok(pool) => pool,
-            Err(e) => {
-                let _ = lp.close(handle, None);
-                return Err(e);
-            }
+        let Some(key) = lp.extension_key::<Ext<D>>() else {
+            return Err(Error::AlreadyStarted); // cannot happen: attached just above
         };
-        lp.insert_extension(Ext::<D> {
-            pool,
-            table: Slab::new(),
-            next_gen: 0,
-            notifier,
-            done_rx,
-            handle,
-        });
-        Ok(())
+        let handle = lp
+            .async_init(move |lp, data| on_wake(lp, data, key))
+            .map_err(Error::Loop)?;
+        let running = Self::start(lp, handle, size, stack_size);
+        match (running, lp.ext_mut(key)) {
+            (Ok(running), Some(e)) => {
+                e.running = Some(running);
+                Ok(())
+            }
+            (Err(e), _) => {
+                let _ = lp.close(handle, None);
+                Err(e)
+            }
+            (Ok(running), None) => {
+                // Cannot happen (attached above); stop what was started.
+                drop(running);
+                let _ = lp.close(handle, None);
+                Err(Error::AlreadyStarted)
+            }
+        }
     }
-}
 
-/// The loop's pool state, started (with the default size, or the one from
-/// `LOOP_THREADPOOL_SIZE`) on first use.
-fn ext<D: 'static>(lp: &mut Loop<D>) -> Result<&mut Ext<D>, Error> {
-    if lp.extension::<Ext<D>>().is_none() {
-        crate::PoolBuilder::new().install(lp)?;
+    fn start(
+        lp: &mut Loop<D>,
+        handle: AsyncId,
+        size: usize,
+        stack_size: Option<usize>,
+    ) -> Result<Running, Error> {
+        lp.unref(handle).map_err(Error::Loop)?;
+        lp.set_internal(handle, true).map_err(Error::Loop)?;
+        let waker = lp.async_sender(handle).map_err(Error::Loop)?;
+        let notifier = Arc::new(Notifier::new(waker));
+        let pool = Pool::start(size, stack_size, Arc::clone(&notifier))?;
+        Ok(Running {
+            pool,
+            notifier,
+            handle,
+        })
     }
-    Ok(lp.extension_mut::<Ext<D>>().expect("installed just above"))
 }
 
 /// Queues `f` on the pool; `after` gets what it returned (or its panic) on
-/// the loop thread. The primitive every request of this crate is made of.
+/// the loop thread, as a callback named `name`. The primitive every request
+/// of this crate is made of.
 pub(crate) fn submit<D, T, F, A>(
     lp: &mut Loop<D>,
     kind: WorkKind,
+    name: &'static str,
     f: F,
     after: A,
 ) -> Result<ReqId, Error>
@@ -241,27 +251,68 @@ where
     F: FnOnce(Fate) -> T + Send + 'static,
     A: FnOnce(&mut Loop<D>, &mut D, std::thread::Result<T>) + 'static,
 {
-    ext(lp)?;
     let req = lp.req_start();
-    let e = lp.extension_mut::<Ext<D>>().expect("started above");
-    e.next_gen = e.next_gen.wrapping_add(1);
-    let slot = e.table.vacant_entry();
-    let id = ReqId::new(slot.key() as u32, e.next_gen);
-    let task = Arc::new(Task {
-        id,
-        stage: Mutex::new(Stage::Queued(f)),
-    });
-    slot.insert(Entry {
-        gen: id.gen,
-        item: Box::new(Pending {
-            task: Arc::clone(&task),
-            after,
-        }),
-        req,
-    });
-    e.pool.submit(task, kind);
-    tracing::trace!(req = %id, ?kind, "queued");
-    Ok(id)
+    // The hot path: one lookup of the extension.
+    if let Some(e) = lp.extension_mut::<Ext<D>>() {
+        if e.running.is_some() {
+            return Ok(e.enqueue(req, kind, name, f, after));
+        }
+    }
+    // First use: start the pool (with the default size, or the one from
+    // `LOOP_THREADPOOL_SIZE`).
+    match crate::PoolBuilder::new().install(lp) {
+        Ok(()) => {}
+        Err(err) => {
+            lp.req_done(req);
+            return Err(err);
+        }
+    }
+    match lp.extension_mut::<Ext<D>>() {
+        Some(e) if e.running.is_some() => Ok(e.enqueue(req, kind, name, f, after)),
+        _ => {
+            lp.req_done(req);
+            Err(Error::AlreadyStarted) // cannot happen: installed just above
+        }
+    }
+}
+
+impl<D: 'static> Ext<D> {
+    /// Queues a request on the running pool.
+    fn enqueue<T, F, A>(
+        &mut self,
+        req: ActiveRequest,
+        kind: WorkKind,
+        name: &'static str,
+        f: F,
+        after: A,
+    ) -> ReqId
+    where
+        T: Send + 'static,
+        F: FnOnce(Fate) -> T + Send + 'static,
+        A: FnOnce(&mut Loop<D>, &mut D, std::thread::Result<T>) + 'static,
+    {
+        self.next_gen = self.next_gen.wrapping_add(1);
+        let slot = self.table.vacant_entry();
+        let id = ReqId::new(slot.key() as u32, self.next_gen);
+        let job: Box<dyn Job> = Box::new(Task::<F, T>::Queued(f));
+        let ticket = match &self.running {
+            Some(run) => run.pool.submit(Work { id, job }, kind),
+            None => unreachable!("enqueue is called on a running pool only"),
+        };
+        slot.insert(Entry {
+            gen: id.gen,
+            name,
+            ticket,
+            canceled: false,
+            req,
+            item: Box::new(Pending::<F, T, A> {
+                after,
+                _task: PhantomData,
+            }),
+        });
+        tracing::trace!(req = %id, ?kind, "queued");
+        id
+    }
 }
 
 /// Runs `work` on the pool (`uv_queue_work`); `after` then runs on the loop
@@ -312,6 +363,7 @@ where
     submit(
         lp,
         kind,
+        "loop-fs:work",
         move |fate| match fate {
             Fate::Run => Ok(work()),
             Fate::Cancel => Err(WorkError::Canceled),
@@ -334,15 +386,29 @@ where
 /// (it runs to the end and completes normally), and with
 /// [`CancelError::NotPending`] once its callback has run.
 pub fn cancel<D: 'static>(lp: &mut Loop<D>, id: ReqId) -> Result<(), CancelError> {
-    let Some(e) = lp.extension_mut::<Ext<D>>() else {
+    let Some(Ext {
+        running: Some(run),
+        table,
+        ..
+    }) = lp.extension_mut::<Ext<D>>()
+    else {
         return Err(CancelError::NotPending);
     };
-    match e.table.get(id.index as usize) {
-        Some(entry) if entry.gen == id.gen => entry.item.cancel()?,
+    let entry = match table.get_mut(id.index as usize) {
+        Some(entry) if entry.gen == id.gen => entry,
         _ => return Err(CancelError::NotPending),
+    };
+    if entry.canceled {
+        return Err(CancelError::AlreadyCanceled);
     }
+    let Some(mut work) = run.pool.take_queued(entry.ticket) else {
+        return Err(CancelError::Busy);
+    };
+    entry.canceled = true;
+    // The work's own way to end canceled, on the loop thread.
+    work.job.cancel();
     // As libuv's uv__work_cancel: through the done queue and the wake-up.
-    e.notifier.post(id);
+    run.notifier.post(work);
     tracing::trace!(req = %id, "canceled");
     Ok(())
 }
@@ -354,62 +420,63 @@ pub fn pending_requests<D: 'static>(lp: &Loop<D>) -> usize {
 
 /// The number of worker threads of the loop's pool, if it has started.
 pub fn pool_size<D: 'static>(lp: &Loop<D>) -> Option<usize> {
-    lp.extension::<Ext<D>>().map(|e| e.pool.size())
+    let run = lp.extension::<Ext<D>>()?.running.as_ref()?;
+    Some(run.pool.size())
 }
 
 /// The async handle the loop's pool completes through, if the pool has
-/// started. It is unreferenced and shows in [`Loop::handles`]; closing it
-/// would strand every later completion, so leave it alone (libuv hides its
-/// own, which loop-core has no way to do for another crate).
+/// started. It is unreferenced and internal (left out of
+/// [`Loop::handles`], as libuv hides its own); closing it would strand
+/// every later completion, so leave it alone.
 pub fn completion_handle<D: 'static>(lp: &Loop<D>) -> Option<AsyncId> {
-    lp.extension::<Ext<D>>().map(|e| e.handle)
+    let run = lp.extension::<Ext<D>>()?.running.as_ref()?;
+    Some(run.handle)
 }
 
-/// On drop (a normal return or a panic unwinding through a completion
-/// callback): if completions are left in the channel, make sure a wake-up
-/// is coming for them. After a normal return that is one load: whoever
-/// posted them after the batch began has seen to it already.
-struct Rearm {
-    rx: Receiver<ReqId>,
-    notifier: Arc<Notifier>,
-}
-
-impl Drop for Rearm {
-    fn drop(&mut self) {
-        if !self.rx.is_empty() {
-            self.notifier.wake();
-        }
-    }
-}
-
-/// The async callback: completes the requests that were done when it began.
-fn on_wake<D: 'static>(lp: &mut Loop<D>, data: &mut D) {
-    let Some(e) = lp.extension_mut::<Ext<D>>() else {
+/// The async callback: completes the requests that were posted when it
+/// began, each as a callback of its own.
+fn on_wake<D: 'static>(lp: &mut Loop<D>, data: &mut D, key: ExtKey<Ext<D>>) {
+    let Some(Ext {
+        running: Some(run),
+        batch,
+        ..
+    }) = lp.ext_mut(key)
+    else {
         return;
     };
-    let guard = Rearm {
-        rx: e.done_rx.clone(),
-        notifier: Arc::clone(&e.notifier),
-    };
-    guard.notifier.begin_batch();
-    let mut budget = guard.rx.len();
-    while budget > 0 {
+    run.notifier.take_all(batch);
+    let mut budget = batch.len();
+    while budget > 0 && !lp.is_unwinding() {
         budget -= 1;
-        let Ok(id) = guard.rx.try_recv() else {
-            break;
-        };
-        let Some(e) = lp.extension_mut::<Ext<D>>() else {
+        let Some(e) = lp.ext_mut(key) else {
             return;
         };
-        let entry = match e.table.get(id.index as usize) {
-            Some(entry) if entry.gen == id.gen => e.table.remove(id.index as usize),
+        let Some(done) = e.batch.pop_front() else {
+            return;
+        };
+        let at = done.id.index as usize;
+        let entry = match e.table.get(at) {
+            Some(entry) if entry.gen == done.id.gen => e.table.remove(at),
             _ => continue,
         };
-        tracing::trace!(req = %id, "completion");
+        tracing::trace!(req = %done.id, "completion");
         lp.req_done(entry.req);
+        let item = entry.item;
         // Each completion is a callback of its own, as in Node.js: the
         // nextTick and microtask queues drain after it.
-        entry.item.finish(lp, data);
-        lp.drain_ticks(data);
+        lp.make_callback(data, entry.name, move |lp, data| {
+            item.finish(lp, data, done.job)
+        });
+    }
+    // A panic stopped the batch: what is left is for the next `run`.
+    if let Some(Ext {
+        running: Some(run),
+        batch,
+        ..
+    }) = lp.ext(key)
+    {
+        if lp.is_unwinding() && !batch.is_empty() {
+            run.notifier.wake_again();
+        }
     }
 }

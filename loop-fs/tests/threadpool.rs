@@ -5,7 +5,7 @@
 mod common;
 
 use common::{saturate, Gate, OpenOnDrop};
-use loop_core::{Loop, Phase, RunMode};
+use loop_core::{CallbackKind, Loop, Phase, RunMode};
 use loop_fs::{cancel, fs, queue_work, CancelError, PoolBuilder, WorkError};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -71,6 +71,65 @@ fn loop_alive_while_work_is_queued() {
     assert!(!lp.is_alive());
     let h = loop_fs::completion_handle(&lp).expect("started");
     assert!(!lp.has_ref(h).unwrap());
+}
+
+#[test]
+fn pool_handle_is_internal() {
+    // libuv hides its pool's async handle from uv_walk; so does loop-fs.
+    let mut lp: Loop<()> = Loop::new().unwrap();
+    let t = lp.timer_init();
+    PoolBuilder::new().size(1).install(&mut lp).unwrap();
+    let h = loop_fs::completion_handle(&lp).expect("started");
+    let ids: Vec<_> = lp.handles().iter().map(|i| i.id).collect();
+    assert_eq!(ids, [t.into()], "only the user's own handle is listed");
+    assert!(!ids.contains(&h.into()));
+    // Still the live handle the pool completes through.
+    queue_work(&mut lp, || 1, |_, _, r| assert_eq!(r.unwrap(), 1)).unwrap();
+    lp.close(t, None).unwrap();
+    lp.run(RunMode::Default, &mut ()).unwrap();
+    assert_eq!(lp.active_requests(), 0);
+}
+
+#[test]
+fn callbacks_are_traced_as_loop_fs_callbacks() {
+    let mut lp: Loop<()> = Loop::new().unwrap();
+    lp.set_trace(true);
+    queue_work(
+        &mut lp,
+        || (),
+        |lp, _, r| {
+            r.unwrap();
+            lp.next_tick(|_, _| {});
+        },
+    )
+    .unwrap();
+    fs::stat(&mut lp, ".", |_, _, r| {
+        r.unwrap();
+    })
+    .unwrap();
+    watchdog(&mut lp);
+    lp.run(RunMode::Default, &mut ()).unwrap();
+    let kinds: Vec<_> = lp
+        .take_trace()
+        .into_iter()
+        .filter(|e| e.phase == Phase::Poll)
+        .map(|e| e.kind)
+        .collect();
+    for name in ["loop-fs:work", "loop-fs:fs"] {
+        assert!(
+            kinds.contains(&CallbackKind::Extension(name)),
+            "{name} not in {kinds:?}"
+        );
+    }
+    let at = kinds
+        .iter()
+        .position(|k| *k == CallbackKind::Extension("loop-fs:work"))
+        .unwrap();
+    assert_eq!(
+        kinds.get(at + 1),
+        Some(&CallbackKind::Tick),
+        "the tick drains right after"
+    );
 }
 
 #[test]
@@ -485,6 +544,49 @@ fn threadpool_cancel_fs() {
     // Nothing ran: the file is as it was.
     assert_eq!(std::fs::read(&p).unwrap(), b"data");
     assert!(!q.exists());
+}
+
+#[test]
+fn cancel_racing_workers_has_exactly_one_outcome() {
+    // Each request is canceled right after it is queued, while four workers
+    // take work as fast as they can: whichever side wins, cancel's answer,
+    // the work and the callback agree, and the callback runs once.
+    const N: usize = 4_000;
+    let ran: Arc<Vec<AtomicUsize>> = Arc::new((0..N).map(|_| AtomicUsize::new(0)).collect());
+    let mut lp: Loop<Vec<Option<bool>>> = Loop::new().unwrap();
+    PoolBuilder::new().size(4).install(&mut lp).unwrap();
+    let mut won = Vec::with_capacity(N);
+    for i in 0..N {
+        let r = Arc::clone(&ran);
+        let id = queue_work(
+            &mut lp,
+            move || {
+                r[i].fetch_add(1, Ordering::SeqCst);
+            },
+            move |_, seen: &mut Vec<Option<bool>>, r| {
+                assert!(seen[i].is_none(), "callback {i} called twice");
+                seen[i] = Some(matches!(r, Err(WorkError::Canceled)));
+            },
+        )
+        .unwrap();
+        match cancel(&mut lp, id) {
+            Ok(()) => won.push(true),
+            Err(CancelError::Busy) => won.push(false),
+            Err(e) => panic!("request {i}: {e:?}"),
+        }
+    }
+    let mut seen = vec![None; N];
+    watchdog(&mut lp);
+    lp.run(RunMode::Default, &mut seen).unwrap();
+    for i in 0..N {
+        let canceled = seen[i].unwrap_or_else(|| panic!("callback {i} never ran"));
+        assert_eq!(
+            canceled, won[i],
+            "request {i}: cancel and callback disagree"
+        );
+        let runs = ran[i].load(Ordering::SeqCst);
+        assert_eq!(runs, usize::from(!canceled), "request {i} ran {runs} times");
+    }
 }
 
 #[test]

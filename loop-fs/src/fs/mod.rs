@@ -64,6 +64,7 @@ use crate::work::{submit, Fate, ReqId};
 use loop_core::Loop;
 use std::fs::Metadata;
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -72,7 +73,9 @@ use std::time::SystemTime;
 /// were allocated: freed on a worker, they would feed the allocator's
 /// cross-thread path (with glibc, fastbins of the loop thread's arena that
 /// its next large allocation must consolidate), which costs more than the
-/// copy of the path itself. A panic in `op` (a bug) becomes an error.
+/// copy of the path itself. A panic in `op` (a bug) becomes an error, on
+/// the worker: so the loop-side closure captures only `cb` (and allocates
+/// nothing when `cb` captures nothing).
 fn fs_submit<D, T, P, C>(
     lp: &mut Loop<D>,
     syscall: &'static str,
@@ -90,9 +93,11 @@ where
     submit(
         lp,
         WorkKind::FastIo,
+        "loop-fs:fs",
         move |fate| {
             let r = match fate {
-                Fate::Run => op(&paths),
+                Fate::Run => catch_unwind(AssertUnwindSafe(|| op(&paths)))
+                    .unwrap_or_else(|p| Err(panicked(syscall, &Panic::new(p)))),
                 Fate::Cancel => Err(cancel_err(syscall, &paths)),
             };
             (r, paths)
@@ -103,7 +108,8 @@ where
                     drop(paths);
                     r
                 }
-                Err(p) => Err(panicked(syscall, &Panic::new(p))),
+                // Only a panic in building the cancel error gets here.
+                Err(p) => Err(panicked("fs", &Panic::new(p))),
             };
             cb(lp, data, r)
         },

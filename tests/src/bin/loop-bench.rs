@@ -22,6 +22,9 @@
 //! - `queue-work`: 200,000 no-op work items queued on the thread pool
 //!   (loop-fs, 4 workers) before the loop runs, then run until every
 //!   completion callback ran; ns per item, queueing and run together;
+//! - `work-chain`: 20,000 no-op work items, one at a time: each completion
+//!   callback queues the next (loop-fs, 4 workers); ns per item, the round
+//!   trip loop → worker → loop;
 //! - `fs-stat`: 100,000 `stat`s of one file, all queued at once, then run
 //!   to completion; ns per stat.
 //!
@@ -47,6 +50,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("immediate", immediate),
     ("async-wakeup", async_wakeup),
     ("queue-work", queue_work),
+    ("work-chain", work_chain),
     ("fs-stat", fs_stat),
 ];
 
@@ -274,6 +278,33 @@ fn queue_work() -> f64 {
         )
         .expect("queued");
     }
+    lp.run(RunMode::Default, &mut done).expect("run");
+    let ns = t0.elapsed().as_nanos() as f64 / N as f64;
+    assert_eq!(done, N);
+    ns
+}
+
+fn work_chain() -> f64 {
+    const N: u64 = 20_000;
+    fn next(lp: &mut Loop<u64>) {
+        loop_fs::queue_work(lp, || (), step).expect("queued");
+    }
+    fn step(lp: &mut Loop<u64>, done: &mut u64, r: Result<(), loop_fs::WorkError>) {
+        r.expect("no-op work");
+        *done += 1;
+        if *done < N {
+            next(lp);
+        }
+    }
+    let mut lp: Loop<u64> = Loop::new().expect("loop");
+    let mut done = 0u64;
+    let t0 = Instant::now();
+    // As in queue-work: the pool starts inside the timed region.
+    loop_fs::PoolBuilder::new()
+        .size(4)
+        .install(&mut lp)
+        .expect("pool");
+    next(&mut lp);
     lp.run(RunMode::Default, &mut done).expect("run");
     let ns = t0.elapsed().as_nanos() as f64 / N as f64;
     assert_eq!(done, N);
