@@ -85,6 +85,13 @@ impl<D> Loop<D> {
                     self.update_time();
                     self.metrics.events += 1;
                     self.dispatch_async(data);
+                } else if let (Some(clock), Some(t)) = (self.clock.manual(), advance_to) {
+                    // Nothing ready and virtual time: jump to the timer, as
+                    // the epoll path below does (without this, a loop with
+                    // an async handle and an auto-advancing clock spun for
+                    // ever; found by tests/tests/panic_safety.rs).
+                    clock.set(t);
+                    self.update_time();
                 }
                 return Ok(());
             }

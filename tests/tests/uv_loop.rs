@@ -666,3 +666,23 @@ fn run_from_inside_a_callback_is_reentrant_error() {
     assert!(!lp.run(RunMode::Default, &mut checked).unwrap());
     assert_eq!(checked, 2);
 }
+
+/// Regression (found by `panic_safety.rs`): with only the async waker
+/// registered, a non-blocking poll skips `epoll_wait`; it must still move an
+/// auto-advancing manual clock to the next timer, or the loop spins for ever
+/// at the same time.
+#[test]
+fn auto_advance_jumps_to_the_timer_with_only_the_waker_registered() {
+    let (mut lp, clock) = manual_loop::<Vec<u64>>(0);
+    let a = lp.async_init(|lp, _| {}).unwrap();
+    lp.unref(a).unwrap();
+    lp.set_timeout(50, |lp, out| out.push(lp.now()));
+    let mut out = Vec::new();
+    for _ in 0..10 {
+        if !lp.run(RunMode::Once, &mut out).unwrap() {
+            break;
+        }
+    }
+    assert_eq!(out, [50], "the timeout ran at 50 ms of virtual time");
+    assert_eq!(clock.now(), 50);
+}

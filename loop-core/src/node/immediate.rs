@@ -280,10 +280,14 @@ impl<D: 'static> Loop<D> {
 /// `CheckImmediate`: the callback of the immediate check handle.
 fn check_immediate<D: 'static>(lp: &mut Loop<D>, data: &mut D) {
     let im = &lp.node.immediates;
-    if im.queue.head == NONE && im.outstanding.head == NONE {
-        return;
+    if im.queue.head != NONE || im.outstanding.head != NONE {
+        lp.process_immediate(data);
     }
-    lp.process_immediate(data);
+    // Node toggles after every processImmediate, even one that threw. A
+    // panic here skips this line, so the next check phase does it, even
+    // with nothing queued (else the idle handle, started for an immediate
+    // that panicked, kept the loop alive and spinning for ever; found by
+    // tests/tests/panic_safety.rs).
     if lp.node.immediates.ref_count == 0 {
         lp.toggle_immediate_ref(false);
     }
