@@ -101,6 +101,7 @@ mod error;
 mod listener;
 mod node;
 mod state;
+mod stats;
 mod stream;
 mod sys;
 
@@ -109,7 +110,8 @@ pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,
 };
 pub use node::{Server, ServerOptions, Socket};
-pub use state::{stats, NetStats, READ_BUF};
+pub use state::READ_BUF;
+pub use stats::{stats, NetStats};
 pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};
 
 /// Node.js's default high-water mark for a socket's writes: 16 KiB.
