@@ -223,10 +223,17 @@ fn on_connection(lp: &mut Loop<Worker>, w: &mut Worker, l: Listener, r: loop_net
     w.t.accepted += 1;
     w.link.open.store(w.conns.len() as u64, Relaxed);
     tracing::trace!(stream = %s, "connection");
-    if let Err(e) = s.read_start(lp, move |lp, w, s, ev| on_read(lp, w, key, s, ev)) {
+    if let Err(e) = s.read_start(lp, reader(key)) {
         tracing::debug!(stream = %s, error = %e, "read_start failed");
         close_conn(lp, key, s);
     }
+}
+
+/// The read callback of connection `key`: one closure type for the first
+/// `read_start` and every resume, so that loop-net writes a resume's
+/// callback over the kept one instead of allocating.
+fn reader(key: usize) -> impl FnMut(&mut Loop<Worker>, &mut Worker, Stream, ReadEvent<'_>) {
+    move |lp, w, s, ev| on_read(lp, w, key, s, ev)
 }
 
 /// The hot path: one call per read of up to 64 KiB.
@@ -303,7 +310,7 @@ fn written(lp: &mut Loop<Worker>, w: &mut Worker, key: usize, s: Stream, r: loop
     if c.paused && s.write_queue_size(lp) <= LOW_WATER {
         c.paused = false;
         tracing::trace!(stream = %s, "backpressure: reading resumed");
-        if let Err(e) = s.read_start(lp, move |lp, w, s, ev| on_read(lp, w, key, s, ev)) {
+        if let Err(e) = s.read_start(lp, reader(key)) {
             tracing::debug!(stream = %s, error = %e, "read_start failed");
             close_conn(lp, key, s);
         }

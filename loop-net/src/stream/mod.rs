@@ -49,10 +49,10 @@
 //!
 //! # Modules
 //!
-//! [`connect`] (connect, by address, path or host name), [`read`]
-//! (`read_start`/`read_stop` and the readiness callback), [`write`]
-//! (the write queue, `try_write`, `shutdown`), [`close`] (close and the
-//! close phase's cancellations).
+//! `connect` (connect, by address, path or host name), `read`
+//! (`read_start`/`read_stop` and the readiness callback), `write` (the
+//! write queue, `try_write`, `shutdown`), `close` (close and the close
+//! phase's cancellations).
 //!
 //! # Differences from libuv
 //!
@@ -231,10 +231,15 @@ fn live_ref<D: 'static>(lp: &Loop<D>, s: Stream) -> Option<&StreamState<D>> {
 // ----- epoll interest -----
 
 /// Puts the fd's epoll registration in line with what the stream waits
-/// for (see *Interest follows need*). Returns whether it made a syscall.
-fn update_interest<D: 'static>(lp: &mut Loop<D>, s: Stream) -> bool {
-    let Some(st) = get(lp, s) else { return false };
-    let Some(fd) = st.sock.fd() else { return false };
+/// for (see *Interest follows need*). `Ok(true)` if it made a syscall; on
+/// an error the registration is as before.
+fn update_interest<D: 'static>(lp: &mut Loop<D>, s: Stream) -> io::Result<bool> {
+    let Some(st) = get(lp, s) else {
+        return Ok(false);
+    };
+    let Some(fd) = st.sock.fd() else {
+        return Ok(false);
+    };
     let f = st.flags;
     let read = f & (READING | CONNECTING) != 0;
     let unwritten = st.reqs.as_ref().is_some_and(|r| r.unwritten());
@@ -242,23 +247,28 @@ fn update_interest<D: 'static>(lp: &mut Loop<D>, s: Stream) -> bool {
     let want = (if read { REG_READ } else { 0 }) | (if write { REG_WRITE } else { 0 });
     let have = f & (REG_READ | REG_WRITE);
     if want == have {
-        return false;
+        return Ok(false);
     }
-    st.flags = (f & !(REG_READ | REG_WRITE)) | want;
     let io = st.io;
-    let r = match (have, interest(want)) {
-        (_, None) => lp.registry().deregister(&mut SourceFd(&fd)),
-        (0, Some(i)) => {
-            token(lp, io).and_then(|t| lp.registry().register(&mut SourceFd(&fd), t, i))
-        }
-        (_, Some(i)) => {
-            token(lp, io).and_then(|t| lp.registry().reregister(&mut SourceFd(&fd), t, i))
-        }
-    };
-    if let Err(e) = r {
+    let t = token(lp, io)?;
+    let reg = lp.registry();
+    match (have, interest(want)) {
+        (_, None) => reg.deregister(&mut SourceFd(&fd))?,
+        (0, Some(i)) => reg.register(&mut SourceFd(&fd), t, i)?,
+        (_, Some(i)) => reg.reregister(&mut SourceFd(&fd), t, i)?,
+    }
+    if let Some(st) = get(lp, s) {
+        st.flags = (st.flags & !(REG_READ | REG_WRITE)) | want;
+    }
+    Ok(true)
+}
+
+/// [`update_interest`] where a failure can only be logged (the stream
+/// carries on; the next change of interest tries again).
+fn update_interest_or_log<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    if let Err(e) = update_interest(lp, s) {
         tracing::warn!(stream = %s, error = %e, "epoll_ctl failed");
     }
-    true
 }
 
 fn interest(reg: u32) -> Option<Interest> {

@@ -15,7 +15,7 @@
 use super::connect::{connect_check, resolving};
 use super::write::{needs_completion, run_completions, write_some};
 use super::{
-    get_k, live, rearm, update_interest, ReadEvent, ReadFn, Stream, CLOSING, CONNECTED, CONNECTING,
+    get, get_k, live, rearm, update_interest, update_interest_or_log, ReadEvent, ReadFn, Stream, CLOSING, CONNECTED, CONNECTING,
     HINT_RDHUP, HINT_READ, MAX_READS, READABLE, READING, WRITABLE,
 };
 use crate::error::{Error, Result};
@@ -60,13 +60,23 @@ impl Stream {
             None => st.read_cb = Some(Box::new(cb)),
         }
         let (io, hint) = (st.io, st.flags & HINT_READ != 0);
-        let _ = lp.io_start(io);
-        if !update_interest(lp, self) && hint {
-            // Registered already, and data (or EOF) may wait since the
-            // last edge: have epoll say so.
-            rearm(lp, self);
+        match update_interest(lp, self) {
+            Ok(changed) => {
+                let _ = lp.io_start(io);
+                if !changed && hint {
+                    // Registered already, and data (or EOF) may wait since
+                    // the last edge: have epoll say so.
+                    rearm(lp, self);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(st) = get(lp, self) {
+                    st.flags &= !READING;
+                }
+                Err(Error::io("read_start", e, None))
+            }
         }
-        Ok(())
     }
 
     /// Stops reading (`uv_read_stop`); no read callback runs after it, and
@@ -79,7 +89,7 @@ impl Stream {
             st.flags &= !READING;
             let io = st.io;
             let _ = lp.io_stop(io);
-            update_interest(lp, self);
+            update_interest_or_log(lp, self);
         }
         Ok(())
     }

@@ -13,7 +13,7 @@
 
 use super::connect::ConnectReq;
 use super::{
-    get, live, update_interest, Stream, StreamState, WriteCb, CLOSING, CONNECTED, CONNECTING,
+    get, live, update_interest_or_log, Stream, StreamState, WriteCb, CLOSING, CONNECTED, CONNECTING,
     FLUSH_SCHEDULED, MAX_IOV, SHUT, SHUTTING, WRITABLE,
 };
 use crate::error::{Error, Result};
@@ -346,7 +346,7 @@ fn write_impl<D: 'static>(
         schedule_flush(lp, s);
     } else if !connecting {
         // The socket is full: wait until it is writable.
-        update_interest(lp, s);
+        update_interest_or_log(lp, s);
     }
     Ok(())
 }
