@@ -472,7 +472,7 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
             .map_err(|e| Error::net(&e, &spec.addr))?;
         let addr = l
-            .local_addr(&mut lp)
+            .local_addr(&lp)
             .map_err(|e| Error::net(&e, &spec.addr))?
             .as_inet()
             .unwrap_or(spec.addr);

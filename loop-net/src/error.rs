@@ -156,8 +156,8 @@ impl Error {
         Error::misuse(op, libc::ECANCELED, "canceled: the handle was closed")
     }
 
-    /// `EAGAIN` for `op` with a description, made once per process and
-    /// shared: an expected outcome on a hot path (`try_write` on a full
+    /// A misuse error made once per process (in `cell`) and shared after:
+    /// an expected outcome on a hot path (`try_write`'s `EAGAIN` on a full
     /// socket) costs no allocation.
     pub(crate) fn shared(
         cell: &'static OnceLock<Error>,

@@ -10,6 +10,7 @@
 //!   [`Loop::make_callback`]; after a panic in one, the others are
 //!   dropped uncalled (their requests released) and the entry is removed.
 
+use super::write::Pending;
 use super::{get, live, CloseCb, Stream, CLOSING, READING, SHUT, SHUTTING};
 use crate::error::{bad_handle, Error, Result};
 use crate::state::net;
@@ -78,10 +79,11 @@ fn close_impl<D: 'static>(lp: &mut Loop<D>, s: Stream, cb: CloseCb<D>, reset: bo
 /// close callback; the id is invalid afterwards.
 fn finish_close<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, cb: CloseCb<D>) {
     let Some(st) = get(lp, s) else { return };
-    let (connect, writes, shutdown) = match st.reqs.take() {
-        Some(mut r) => r.take_all(),
-        None => (None, Default::default(), None),
-    };
+    let Pending {
+        connect,
+        writes,
+        shutdown,
+    } = st.reqs.take().map(|mut r| r.take_all()).unwrap_or_default();
     // Once a callback panicked, the rest are dropped uncalled.
     let mut ok = !lp.is_unwinding();
     if let Some(c) = connect {

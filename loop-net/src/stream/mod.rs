@@ -147,8 +147,8 @@ where
 }
 
 // Stream flags.
-pub(crate) const READING: u32 = 1;
-pub(crate) const CONNECTING: u32 = 1 << 1;
+const READING: u32 = 1;
+const CONNECTING: u32 = 1 << 1;
 pub(crate) const CONNECTED: u32 = 1 << 2;
 /// libuv's `UV_HANDLE_READABLE`: cleared by a read error only.
 pub(crate) const READABLE: u32 = 1 << 3;

@@ -15,8 +15,8 @@
 use super::connect::{connect_check, resolving};
 use super::write::{needs_completion, run_completions, write_some};
 use super::{
-    get, get_k, live, rearm, update_interest, update_interest_or_log, ReadEvent, ReadFn, Stream, CLOSING, CONNECTED, CONNECTING,
-    HINT_RDHUP, HINT_READ, MAX_READS, READABLE, READING, WRITABLE,
+    get, get_k, live, rearm, update_interest, update_interest_or_log, ReadEvent, ReadFn, Stream,
+    CLOSING, CONNECTED, CONNECTING, HINT_RDHUP, HINT_READ, MAX_READS, READABLE, READING, WRITABLE,
 };
 use crate::error::{Error, Result};
 use crate::state::Net;

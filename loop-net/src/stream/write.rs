@@ -13,8 +13,8 @@
 
 use super::connect::ConnectReq;
 use super::{
-    get, live, update_interest_or_log, Stream, StreamState, WriteCb, CLOSING, CONNECTED, CONNECTING,
-    FLUSH_SCHEDULED, MAX_IOV, SHUT, SHUTTING, WRITABLE,
+    get, live, update_interest_or_log, Stream, StreamState, WriteCb, CLOSING, CONNECTED,
+    CONNECTING, FLUSH_SCHEDULED, MAX_IOV, SHUT, SHUTTING, WRITABLE,
 };
 use crate::error::{Error, Result};
 use crate::sys::Sock;
@@ -72,22 +72,33 @@ impl<D> Reqs<D> {
             && self.write_err.is_none()
     }
 
-    /// Takes every request out, for the close phase: (connect, writes,
-    /// shutdown).
-    pub(super) fn take_all(
-        &mut self,
-    ) -> (
-        Option<ConnectReq<D>>,
-        VecDeque<WriteReq<D>>,
-        Option<ShutdownReq<D>>,
-    ) {
+    /// Takes every request out, for the close phase.
+    pub(super) fn take_all(&mut self) -> Pending<D> {
         self.done = 0;
         self.size = 0;
-        (
-            self.connect.take(),
-            std::mem::take(&mut self.writes),
-            self.shutdown.take(),
-        )
+        Pending {
+            connect: self.connect.take(),
+            writes: std::mem::take(&mut self.writes),
+            shutdown: self.shutdown.take(),
+        }
+    }
+}
+
+/// A closing stream's requests, in the order the close phase calls them
+/// back.
+pub(super) struct Pending<D> {
+    pub(super) connect: Option<ConnectReq<D>>,
+    pub(super) writes: VecDeque<WriteReq<D>>,
+    pub(super) shutdown: Option<ShutdownReq<D>>,
+}
+
+impl<D> Default for Pending<D> {
+    fn default() -> Self {
+        Pending {
+            connect: None,
+            writes: VecDeque::new(),
+            shutdown: None,
+        }
     }
 }
 
@@ -548,8 +559,7 @@ fn shutdown_impl<D: 'static>(lp: &mut Loop<D>, s: Stream, cb: WriteCb<D>) -> Res
     }
     st.flags |= SHUTTING;
     st.flags &= !WRITABLE;
-    let ready =
-        st.flags & CONNECTING == 0 && !st.reqs.as_ref().is_some_and(|r| !r.writes.is_empty());
+    let ready = st.flags & CONNECTING == 0 && st.reqs.as_ref().is_none_or(|r| r.writes.is_empty());
     let req = lp.req_start();
     get(lp, s).expect("live above").reqs_mut().shutdown = Some(ShutdownReq { cb, req });
     if ready {
