@@ -177,3 +177,32 @@ fn a_panicking_write_callback_leaves_the_rest_for_the_next_run() {
     lp.run(RunMode::Default, &mut out).unwrap();
     drop(b);
 }
+
+#[test]
+fn a_panicking_data_handler_loses_no_byte() {
+    const TOTAL: usize = 150 * 1024;
+    let (a, b) = UnixStream::pair().unwrap();
+    (&b).write_all(&vec![3; TOTAL]).unwrap();
+    drop(b);
+    let mut lp: Loop<St> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let s = Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream(&mut lp, s, false).unwrap();
+    sock.on_data(&mut lp, |_, st: &mut St, _, b| {
+        st.got += b.len();
+        st.reads += 1;
+        if st.reads == 1 {
+            panic!("boom");
+        }
+    });
+    sock.on_end(&mut lp, |_, st: &mut St, _| st.eof = true);
+    let mut st = St::default();
+    let r = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default, &mut st)));
+    assert!(r.is_err(), "the panic comes out of run");
+    assert_eq!(st.reads, 1, "no handler after the panic");
+    assert_eq!(sock.bytes_read(&lp), st.got as u64);
+    lp.run(RunMode::Default, &mut st).unwrap();
+    assert_eq!(st.got, TOTAL);
+    assert!(st.eof);
+    assert!(sock.is_destroyed(&lp), "ended both ways, then destroyed");
+}
