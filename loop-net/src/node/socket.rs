@@ -164,7 +164,11 @@ pub(crate) fn attach<D: 'static>(lp: &mut Loop<D>, ns: SocketState<D>) {
 }
 
 impl Socket {
-    /// The underlying libuv-level stream (for `try_write`, `close_reset`…).
+    /// The underlying libuv-level stream (for `try_write`, socket
+    /// options…). Close the socket with [`Socket::destroy`] (or
+    /// [`Socket::reset_and_destroy`]), not through the stream: the socket's
+    /// `'close'` and its server's count come from the close callback that
+    /// `destroy` gives the stream.
     pub fn stream(self) -> Stream {
         self.0
     }
