@@ -61,7 +61,8 @@
 //! read buffer, `try_write` sends straight from it, only an unsent rest is
 //! copied (with a write callback, the only place backpressure needs one),
 //! and `read_stop` / `read_start` bound the queue. Per connection the server
-//! keeps one 32-byte slab entry of its own next to loop-net's.
+//! keeps one 24-byte entry of its own next to loop-net's, indexed by its
+//! stream's slot, so that its read callback captures nothing.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -33,7 +33,6 @@
 use crate::error::{Error, Result};
 use loop_core::{AsyncId, AsyncSender, Loop, RunMode};
 use loop_net::{ListenOptions, Listener, ReadEvent, Stream};
-use slab::Slab;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::*};
@@ -165,9 +164,60 @@ struct Conn {
     paused: bool,
 }
 
+/// The connections, indexed by their stream's slot ([`Stream::slot`]): a
+/// read callback finds its connection from the stream it is given, so it
+/// captures nothing and boxing it allocates nothing (32 B less per idle
+/// connection than a captured key).
+#[derive(Default)]
+struct Conns {
+    slots: Vec<Option<Conn>>,
+    len: usize,
+}
+
+impl Conns {
+    /// Adds `c` at its stream's slot; returns the key (the slot).
+    fn insert(&mut self, c: Conn) -> usize {
+        let key = c.stream.slot();
+        if self.slots.len() <= key {
+            self.slots.resize_with(key + 1, || None);
+        }
+        if self.slots[key].replace(c).is_none() {
+            self.len += 1;
+        }
+        key
+    }
+
+    fn get(&self, key: usize) -> Option<&Conn> {
+        self.slots.get(key)?.as_ref()
+    }
+
+    fn get_mut(&mut self, key: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(key)?.as_mut()
+    }
+
+    fn remove(&mut self, key: usize) -> Option<Conn> {
+        let c = self.slots.get_mut(key)?.take();
+        if c.is_some() {
+            self.len -= 1;
+        }
+        c
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, &Conn)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| Some((k, c.as_ref()?)))
+    }
+}
+
 /// A worker loop's state (the loop's `D`).
 struct Worker {
-    conns: Slab<Conn>,
+    conns: Conns,
     listener: Option<Listener>,
     ctl: Option<AsyncId>,
     link: Arc<Link>,
@@ -223,10 +273,16 @@ fn on_connection(lp: &mut Loop<Worker>, w: &mut Worker, l: Listener, r: loop_net
     w.t.accepted += 1;
     w.link.open.store(w.conns.len() as u64, Relaxed);
     tracing::trace!(stream = %s, "connection");
-    if let Err(e) = s.read_start(lp, move |lp, w, s, ev| on_read(lp, w, key, s, ev)) {
+    if let Err(e) = s.read_start(lp, reader) {
         tracing::debug!(stream = %s, error = %e, "read_start failed");
         close_conn(lp, key, s);
     }
+}
+
+/// The read callback of every connection (its key is its stream's slot):
+/// a plain function, so `read_start` and every resume allocate nothing.
+fn reader(lp: &mut Loop<Worker>, w: &mut Worker, s: Stream, ev: ReadEvent<'_>) {
+    on_read(lp, w, s.slot(), s, ev)
 }
 
 /// The hot path: one call per read of up to 64 KiB.
@@ -303,7 +359,7 @@ fn written(lp: &mut Loop<Worker>, w: &mut Worker, key: usize, s: Stream, r: loop
     if c.paused && s.write_queue_size(lp) <= LOW_WATER {
         c.paused = false;
         tracing::trace!(stream = %s, "backpressure: reading resumed");
-        if let Err(e) = s.read_start(lp, move |lp, w, s, ev| on_read(lp, w, key, s, ev)) {
+        if let Err(e) = s.read_start(lp, reader) {
             tracing::debug!(stream = %s, error = %e, "read_start failed");
             close_conn(lp, key, s);
         }
@@ -416,7 +472,7 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
             .map_err(|e| Error::net(&e, &spec.addr))?;
         let addr = l
-            .local_addr(&mut lp)
+            .local_addr(&lp)
             .map_err(|e| Error::net(&e, &spec.addr))?
             .as_inet()
             .unwrap_or(spec.addr);
@@ -449,7 +505,7 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         let _ = lp.unref(t);
     }
     let mut w = Worker {
-        conns: Slab::new(),
+        conns: Conns::default(),
         listener: Some(listener),
         ctl: Some(ctl),
         link: Arc::clone(&spec.link),

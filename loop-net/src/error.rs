@@ -18,6 +18,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// Result alias for loop-net operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -80,8 +81,10 @@ impl fmt::Display for Address {
 ///
 /// Displays as `OP CODE [ADDRESS]: DESCRIPTION`, for example
 /// `connect ECONNREFUSED 127.0.0.1:9: Connection refused (os error 111)`.
-/// Boxed inside, so a `Result<(), Error>` is one word.
-pub struct Error(Box<Inner>);
+/// Shared inside (an `Arc`), so a `Result<(), Error>` is one word and a
+/// clone allocates nothing: a failed stream hands the same error to every
+/// write queued behind the failure, and `try_write`'s `EAGAIN` is made once.
+pub struct Error(Arc<Inner>);
 
 struct Inner {
     op: &'static str,
@@ -105,7 +108,7 @@ impl Error {
             None if source.kind() == io::ErrorKind::InvalidInput => "EINVAL",
             None => "UNKNOWN",
         };
-        Error(Box::new(Inner {
+        Error(Arc::new(Inner {
             op,
             code,
             errno,
@@ -123,7 +126,7 @@ impl Error {
     /// description instead of `strerror`'s.
     pub(crate) fn misuse(op: &'static str, errno: i32, why: &'static str) -> Error {
         let kind = io::Error::from_raw_os_error(errno).kind();
-        Error(Box::new(Inner {
+        Error(Arc::new(Inner {
             op,
             code: errno_name(errno),
             errno: Some(errno),
@@ -139,7 +142,7 @@ impl Error {
         kind: io::ErrorKind,
         why: &'static str,
     ) -> Error {
-        Error(Box::new(Inner {
+        Error(Arc::new(Inner {
             op,
             code,
             errno: None,
@@ -153,10 +156,35 @@ impl Error {
         Error::misuse(op, libc::ECANCELED, "canceled: the handle was closed")
     }
 
+    /// A misuse error made once per process (in `cell`) and shared after:
+    /// an expected outcome on a hot path (`try_write`'s `EAGAIN` on a full
+    /// socket) costs no allocation.
+    pub(crate) fn shared(
+        cell: &'static OnceLock<Error>,
+        op: &'static str,
+        errno: i32,
+        why: &'static str,
+    ) -> Error {
+        cell.get_or_init(|| Error::misuse(op, errno, why)).clone()
+    }
+
     /// The same error, reported by another operation.
-    pub(crate) fn with_op(mut self, op: &'static str) -> Error {
-        self.0.op = op;
-        self
+    pub(crate) fn with_op(self, op: &'static str) -> Error {
+        if self.0.op == op {
+            return self;
+        }
+        let s = &self.0.source;
+        let source = match s.raw_os_error() {
+            Some(n) => io::Error::from_raw_os_error(n),
+            None => io::Error::new(s.kind(), s.to_string()),
+        };
+        Error(Arc::new(Inner {
+            op,
+            code: self.0.code,
+            errno: self.0.errno,
+            addr: self.0.addr.clone(),
+            source,
+        }))
     }
 
     /// The operation: `connect`, `listen`, `accept`, `read`, `write`,
@@ -199,19 +227,9 @@ impl Error {
 }
 
 impl Clone for Error {
+    /// The same error, shared (no allocation).
     fn clone(&self) -> Error {
-        let s = &self.0.source;
-        let source = match s.raw_os_error() {
-            Some(n) => io::Error::from_raw_os_error(n),
-            None => io::Error::new(s.kind(), s.to_string()),
-        };
-        Error(Box::new(Inner {
-            op: self.0.op,
-            code: self.0.code,
-            errno: self.0.errno,
-            addr: self.0.addr.clone(),
-            source,
-        }))
+        Error(Arc::clone(&self.0))
     }
 }
 

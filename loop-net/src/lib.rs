@@ -2,6 +2,18 @@
 //! levels: libuv's streams ([`Listener`], [`Stream`]) and Node.js's `net`
 //! module ([`Server`], [`Socket`]) on top of them.
 //!
+//! # Layers
+//!
+//! The stream layer (`Listener`, `Stream`) is libuv's `uv_stream_t`: it
+//! knows the callbacks it was given and nothing of who gave them. The
+//! Node.js layer (`Server`, `Socket`) is a user of the stream layer's
+//! public surface, as Node's `lib/net.js` is of libuv: a socket is a
+//! stream whose read, connect, write, shutdown and close callbacks are
+//! the Node layer's, with its events, flags and timer in a table of its
+//! own ([`Stream::slot`]). A read reaches `on_data` in two calls: the
+//! stream's read callback (the Node layer's `onread`), then the `on_data`
+//! handler, each through [`loop_core::Loop::make_callback`].
+//!
 //! An echo server and a client, in one loop, on 127.0.0.1:
 //!
 //! ```
@@ -63,8 +75,15 @@
 //!   errors known during a call come in the next pending phase.
 //! - Read, accept, connect and write callbacks run in the poll phase (or
 //!   the pending phase, for what was known at the call); close callbacks in
-//!   the close phase. After each callback, nextTick and microtask queues
-//!   drain, as after any callback of the loop.
+//!   the close phase.
+//! - Every user callback runs through [`loop_core::Loop::make_callback`]:
+//!   a trace record ([`loop_core::CallbackKind::Extension`]), the panic
+//!   caught, then the nextTick and microtask queues drained, as Node.js's
+//!   `MakeCallback`; between two callbacks of one event too (several
+//!   reads, the write callbacks of one flush). After a panic, loop-net
+//!   starts no other callback and the panic leaves [`loop_core::Loop::run`];
+//!   nothing read is lost (what is still in the kernel is reported on the
+//!   next `run`), and completions still due wait for the next `run`.
 //! - Write callbacks run in order, then the shutdown callback; closing
 //!   calls back a pending connect, then writes, then shutdown, with
 //!   `ECANCELED`, then the close callback.
@@ -75,13 +94,29 @@
 //! [`ACCEPT_BATCH`] accepts of a listener; the rest waits for the next
 //! poll, after every other ready handle had its turn.
 //!
+//! # Hot path
+//!
+//! - A stream is in the epoll set for reading only while it reads:
+//!   [`Stream::read_stop`] (and [`Socket::pause`]) takes the read interest
+//!   out, so a paused connection costs no wake-up however much the peer
+//!   sends; `read_start` puts it back and epoll reports what waited.
+//! - Resuming allocates nothing: `read_start` with a callback of the same
+//!   type as the kept one writes over it in place (the Node layer's read
+//!   callback is a plain function, which needs no allocation at all).
+//! - [`Stream::try_write`]'s `EAGAIN` is a shared error: no allocation.
+//! - The I/O callbacks find the loop's stream table by its extension key,
+//!   without a type search; queries (`is_readable`, `bytes_read`,
+//!   [`stats`]…) take `&Loop` and never create that table.
+//!
 //! # Memory
 //!
-//! An idle connection costs its loop-core handle slot, a small entry here
-//! (no buffer: reads use one 64 KiB buffer per loop, and the write queue
-//! exists only while writes are pending), and, for a [`Socket`], its
-//! event handlers. Unwritten data is owned by the queue; see
-//! [`Socket::write`] for how backpressure bounds it.
+//! An idle connection costs its loop-core handle slot and its I/O
+//! callback's boxed id, a 64-byte entry here (no buffer: reads use one
+//! 64 KiB buffer per loop; the requests' state — write queue, connect,
+//! shutdown — is boxed apart and exists only while one is pending), its
+//! read callback, and, for a [`Socket`], its Node.js state and event
+//! handlers. Unwritten data is owned by the queue; see [`Socket::write`]
+//! for how backpressure bounds it.
 //!
 //! # Differences from libuv and Node.js
 //!
@@ -101,6 +136,7 @@ mod error;
 mod listener;
 mod node;
 mod state;
+mod stats;
 mod stream;
 mod sys;
 
@@ -109,7 +145,8 @@ pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,
 };
 pub use node::{Server, ServerOptions, Socket};
-pub use state::{stats, NetStats, READ_BUF};
+pub use state::READ_BUF;
+pub use stats::{stats, NetStats};
 pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};
 
 /// Node.js's default high-water mark for a socket's writes: 16 KiB.

@@ -32,10 +32,17 @@
 //! once fds are free. Other accept errors go to the connection callback
 //! (as libuv ≤ 1.44; 1.46 drops them) and are retried the same way;
 //! `ECONNABORTED`, `EINTR` and `EPROTO` are skipped.
+//!
+//! # Callbacks
+//!
+//! The connection callback runs through [`Loop::make_callback`] (the
+//! nextTick and microtask queues drain after it). If it panics, the
+//! accept round ends at once and the registration is renewed: the
+//! connections still in the backlog are reported on the next `run`.
 
 use crate::error::{bad_handle, Address, Error, Result};
-use crate::state::{ensure_reserve, net};
-use crate::stream::{self, Stream, CONNECTED, READABLE, WRITABLE};
+use crate::state::{ensure_reserve, net, net_mut, net_ref};
+use crate::stream::{self, CloseCb, Stream, CONNECTED, READABLE, WRITABLE};
 use crate::sys::{self, ListenParams, ListenSock, Sock};
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
@@ -128,9 +135,16 @@ pub(crate) struct ListenerState<D> {
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, l: Listener) -> Option<&mut ListenerState<D>> {
-    net(lp)
+    net_mut(lp)?
         .listeners
         .get_mut(l.index as usize)
+        .filter(|st| st.gen == l.gen)
+}
+
+fn get_ref<D: 'static>(lp: &Loop<D>, l: Listener) -> Option<&ListenerState<D>> {
+    net_ref(lp)?
+        .listeners
+        .get(l.index as usize)
         .filter(|st| st.gen == l.gen)
 }
 
@@ -239,17 +253,20 @@ impl Listener {
         if paused {
             rearm(lp, self);
         }
-        s
+        Ok(s)
     }
 
     /// The address listened on (port 0 resolved).
-    pub fn local_addr<D: 'static>(self, lp: &mut Loop<D>) -> Result<Address> {
-        Ok(live(lp, self, "getsockname")?.addr.clone())
+    pub fn local_addr<D: 'static>(self, lp: &Loop<D>) -> Result<Address> {
+        get_ref(lp, self)
+            .filter(|st| st.flags & CLOSING == 0)
+            .map(|st| st.addr.clone())
+            .ok_or_else(|| bad_handle("getsockname"))
     }
 
     /// Connections accepted and closed at once while out of fds.
-    pub fn shed_count<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
-        get(lp, self).map_or(0, |st| st.shed)
+    pub fn shed_count<D: 'static>(self, lp: &Loop<D>) -> u64 {
+        get_ref(lp, self).map_or(0, |st| st.shed)
     }
 
     /// Stops listening and closes the socket now (`uv_close`); `cb` runs in
@@ -259,12 +276,12 @@ impl Listener {
         lp: &mut Loop<D>,
         cb: impl FnOnce(&mut Loop<D>, &mut D) + 'static,
     ) -> Result<()> {
-        close_impl(lp, self, Some(Box::new(cb)))
+        close_impl(lp, self, Box::new(cb))
     }
 
     /// The listener's loop handle.
-    pub fn io_id<D: 'static>(self, lp: &mut Loop<D>) -> Option<IoId> {
-        get(lp, self).map(|st| st.io)
+    pub fn io_id<D: 'static>(self, lp: &Loop<D>) -> Option<IoId> {
+        get_ref(lp, self).map(|st| st.io)
     }
 
     /// References the listener (`uv_ref`).
@@ -281,16 +298,13 @@ impl Listener {
     }
 
     /// Whether the listener is closing.
-    pub fn is_closing<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        get(lp, self).is_some_and(|st| st.flags & CLOSING != 0)
+    pub fn is_closing<D: 'static>(self, lp: &Loop<D>) -> bool {
+        get_ref(lp, self).is_some_and(|st| st.flags & CLOSING != 0)
     }
 }
 
 /// `::` dual-stack, else `0.0.0.0` (Node.js's `listen(port)`).
-pub(crate) fn listen_unspecified(
-    port: u16,
-    opts: &ListenOptions,
-) -> Result<loop_core::mio::net::TcpListener> {
+fn listen_unspecified(port: u16, opts: &ListenOptions) -> Result<loop_core::mio::net::TcpListener> {
     let v6 = SocketAddr::from((Ipv6Addr::UNSPECIFIED, port));
     let mut p = opts.params();
     p.ipv6_only = false;
@@ -305,7 +319,7 @@ pub(crate) fn listen_unspecified(
     }
 }
 
-pub(crate) fn insert<D: 'static>(
+fn insert<D: 'static>(
     lp: &mut Loop<D>,
     sock: ListenSock,
     unlink: Option<PathBuf>,
@@ -377,7 +391,11 @@ fn accept_round<D: 'static>(lp: &mut Loop<D>, d: &mut D, l: Listener) {
                     tracing::info!(listener = %l, shed = st.shed, "accepting again");
                 }
                 st.pending = Some(sock);
-                call(lp, d, l, Ok(()));
+                if !call(lp, d, l, Ok(())) {
+                    // It panicked: the backlog is reported again next run.
+                    rearm(lp, l);
+                    return;
+                }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
             Err(e) if transient(&e) => {}
@@ -399,6 +417,9 @@ fn accept_round<D: 'static>(lp: &mut Loop<D>, d: &mut D, l: Listener) {
                 let err = Error::io("accept", e, Some(&st.addr));
                 tracing::warn!(listener = %l, error = %err, "accept failed");
                 call(lp, d, l, Err(err));
+                if lp.is_unwinding() {
+                    return;
+                }
                 arm_retry(lp, l);
                 return;
             }
@@ -408,17 +429,21 @@ fn accept_round<D: 'static>(lp: &mut Loop<D>, d: &mut D, l: Listener) {
     rearm(lp, l);
 }
 
-fn call<D: 'static>(lp: &mut Loop<D>, d: &mut D, l: Listener, r: Result<()>) {
+/// Runs the connection callback through [`Loop::make_callback`]; `false`
+/// if it panicked.
+fn call<D: 'static>(lp: &mut Loop<D>, d: &mut D, l: Listener, r: Result<()>) -> bool {
     let Some(mut cb) = get(lp, l).and_then(|st| st.cb.take()) else {
-        return;
+        return true;
     };
-    cb(lp, d, l, r);
+    let ok = lp
+        .make_callback(d, "connection", |lp, d| cb(lp, d, l, r))
+        .is_some();
     if let Some(st) = get(lp, l) {
         if st.cb.is_none() {
             st.cb = Some(cb);
         }
     }
-    lp.drain_ticks(d);
+    ok
 }
 
 /// libuv's `uv__emfile_trick`: close the spare fd, accept and close what
@@ -487,11 +512,7 @@ fn arm_retry<D: 'static>(lp: &mut Loop<D>, l: Listener) {
     let _ = lp.timer_start(t, RETRY_MS, 0, move |lp, d| accept_round(lp, d, l));
 }
 
-pub(crate) fn close_impl<D: 'static>(
-    lp: &mut Loop<D>,
-    l: Listener,
-    cb: Option<crate::stream::CloseCb<D>>,
-) -> Result<()> {
+fn close_impl<D: 'static>(lp: &mut Loop<D>, l: Listener, cb: CloseCb<D>) -> Result<()> {
     let st = live(lp, l, "close")?;
     st.flags |= CLOSING;
     st.sock = ListenSock::None;
@@ -507,10 +528,10 @@ pub(crate) fn close_impl<D: 'static>(
     lp.close(
         io,
         Some(Box::new(move |lp, d| {
-            if let Some(cb) = cb {
-                cb(lp, d);
+            lp.make_callback(d, "close", cb);
+            if let Some(n) = net_mut(lp) {
+                n.listeners.remove(l.index as usize);
             }
-            net(lp).listeners.remove(l.index as usize);
         })),
     )
     .map_err(|_| bad_handle("close"))

@@ -1,21 +1,25 @@
-//! The per-loop state of loop-net, kept in the loop as an extension.
+//! The per-loop state of loop-net's libuv level (streams and listeners),
+//! kept in the loop as an extension.
 //!
 //! Invariants:
-//! - one `Net<D>` per loop, created on first use, dropped with the loop
-//!   (which closes every socket still open);
+//! - one `Net<D>` per loop, created by the first stream or listener (the
+//!   only paths that insert it), dropped with the loop (which closes every
+//!   socket still open); queries never create it and take `&Loop`;
 //! - handles are slab entries named by (index, generation): an id whose
 //!   entry was removed, or reused by a newer handle, names nothing;
 //! - no user callback runs while an entry is borrowed: a callback is taken
-//!   out of its entry, called with `&mut Loop`, and put back only if the
-//!   entry still belongs to the same handle and got no new callback;
+//!   out of its entry, called through [`Loop::make_callback`], and put back
+//!   only if the entry still belongs to the same handle and got no new
+//!   callback;
 //! - one read buffer per loop ([`READ_BUF`] bytes), lent to the read being
 //!   served and handed to the callback as a slice: no allocation per read,
-//!   no buffer per connection.
+//!   no buffer per connection;
+//! - the I/O callbacks capture the [`ExtKey`] of their `Net`: the hot path
+//!   finds it by index, without a type search.
 
 use crate::listener::ListenerState;
-use crate::node::ServerState;
 use crate::stream::StreamState;
-use loop_core::Loop;
+use loop_core::{ExtKey, Loop};
 use slab::Slab;
 use std::fs::File;
 
@@ -25,7 +29,6 @@ pub const READ_BUF: usize = 64 * 1024;
 pub(crate) struct Net<D> {
     pub(crate) streams: Slab<StreamState<D>>,
     pub(crate) listeners: Slab<ListenerState<D>>,
-    pub(crate) servers: Slab<ServerState<D>>,
     next_gen: u32,
     /// The read buffer; empty while lent out.
     pub(crate) buf: Vec<u8>,
@@ -39,7 +42,6 @@ impl<D> Net<D> {
         Net {
             streams: Slab::new(),
             listeners: Slab::new(),
-            servers: Slab::new(),
             next_gen: 0,
             buf: Vec::new(),
             reserve: None,
@@ -50,15 +52,42 @@ impl<D> Net<D> {
         self.next_gen = self.next_gen.wrapping_add(1);
         self.next_gen
     }
+
+    /// Lends out the read buffer (a fresh one if it is lent already).
+    pub(crate) fn take_buf(&mut self) -> Vec<u8> {
+        let b = std::mem::take(&mut self.buf);
+        if b.len() == READ_BUF {
+            b
+        } else {
+            vec![0; READ_BUF]
+        }
+    }
 }
 
-/// The loop's loop-net state, created on first use.
+/// The loop's loop-net state, created if there is none: for the paths that
+/// create a stream or a listener.
 #[inline]
 pub(crate) fn net<D: 'static>(lp: &mut Loop<D>) -> &mut Net<D> {
-    if lp.extension::<Net<D>>().is_none() {
-        lp.insert_extension(Net::<D>::new());
-    }
-    lp.extension_mut::<Net<D>>().expect("inserted just above")
+    lp.extension_or_insert_with(|_| Net::<D>::new())
+}
+
+/// The key of the loop's `Net` (created if there is none), to capture in
+/// I/O callbacks.
+pub(crate) fn net_key<D: 'static>(lp: &mut Loop<D>) -> ExtKey<Net<D>> {
+    net(lp);
+    lp.extension_key::<Net<D>>().expect("attached just above")
+}
+
+/// The loop's loop-net state, if any stream or listener was ever made.
+#[inline]
+pub(crate) fn net_ref<D: 'static>(lp: &Loop<D>) -> Option<&Net<D>> {
+    lp.extension::<Net<D>>()
+}
+
+/// Mutable [`net_ref`]: never inserts.
+#[inline]
+pub(crate) fn net_mut<D: 'static>(lp: &mut Loop<D>) -> Option<&mut Net<D>> {
+    lp.extension_mut::<Net<D>>()
 }
 
 /// Opens the EMFILE spare fd if it is not open (first listener, or after
@@ -67,44 +96,5 @@ pub(crate) fn ensure_reserve<D: 'static>(lp: &mut Loop<D>) {
     let n = net(lp);
     if n.reserve.is_none() {
         n.reserve = File::open("/").ok();
-    }
-}
-
-/// Lends out the read buffer (a fresh one if it is lent already).
-pub(crate) fn take_buf<D: 'static>(lp: &mut Loop<D>) -> Vec<u8> {
-    let b = std::mem::take(&mut net(lp).buf);
-    if b.len() == READ_BUF {
-        b
-    } else {
-        vec![0; READ_BUF]
-    }
-}
-
-/// Gives the read buffer back.
-pub(crate) fn put_buf<D: 'static>(lp: &mut Loop<D>, buf: Vec<u8>) {
-    net(lp).buf = buf;
-}
-
-/// Live counts, for tests and diagnostics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NetStats {
-    /// Open streams (connections), closing ones included.
-    pub streams: usize,
-    /// Open listeners, closing ones included.
-    pub listeners: usize,
-    /// Node.js-level servers.
-    pub servers: usize,
-    /// Whether the EMFILE spare fd is open.
-    pub reserve_fd: bool,
-}
-
-/// How many streams, listeners and servers the loop holds.
-pub fn stats<D: 'static>(lp: &mut Loop<D>) -> NetStats {
-    let n = net(lp);
-    NetStats {
-        streams: n.streams.len(),
-        listeners: n.listeners.len(),
-        servers: n.servers.len(),
-        reserve_fd: n.reserve.is_some(),
     }
 }

@@ -60,7 +60,7 @@ fn echo_round_trips_1b_to_64mib() {
     lp.run(RunMode::Default, &mut ()).unwrap();
     client.join().unwrap();
     assert_eq!(stats.connections.get(), SIZES.len() + 1);
-    assert_eq!(loop_net::stats(&mut lp).streams, 0);
+    assert_eq!(loop_net::stats(&lp).streams, 0);
 }
 
 /// The Node.js level echo: `write` returning false pauses the socket until
@@ -98,7 +98,7 @@ fn node_echo_round_trips() {
     });
     lp.run(RunMode::Default, &mut ()).unwrap();
     client.join().unwrap();
-    assert_eq!(server.connection_count(&mut lp), 0);
+    assert_eq!(server.connection_count(&lp), 0);
 }
 
 /// A slow reader: the echo's queue stays under the high-water mark plus
@@ -124,7 +124,7 @@ fn node_echo_backpressure_bounds_memory() {
         });
     });
     server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    let addr = server.address(&mut lp).unwrap().as_inet().unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
     let done = on_signal(&mut lp, move |lp, _| server.close(lp));
     let client = std::thread::spawn(move || {
         let s = peer(addr);
@@ -219,7 +219,7 @@ fn thousand_concurrent_connections() {
         "peak {} connections open at once",
         st.peak
     );
-    assert_eq!(loop_net::stats(&mut lp).streams, 0);
+    assert_eq!(loop_net::stats(&lp).streams, 0);
 }
 
 /// The echo server on a Unix-domain socket, with std clients, then the
@@ -231,10 +231,7 @@ fn unix_socket_echo() {
     let mut lp: Loop<Vec<u8>> = Loop::new().unwrap();
     watchdog(&mut lp, 30_000);
     let (l, stats) = echo_server_unix(&mut lp, &path);
-    assert_eq!(
-        l.local_addr(&mut lp).unwrap().as_path(),
-        Some(path.as_path())
-    );
+    assert_eq!(l.local_addr(&lp).unwrap().as_path(), Some(path.as_path()));
     let p2 = path.clone();
     let client = std::thread::spawn(move || {
         for len in [1, 65_537, 4 << 20] {
@@ -282,7 +279,7 @@ fn unix_socket_echo() {
     // An unnamed client address.
     let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
     let s = Stream::open_unix(&mut lp, a).unwrap();
-    assert_eq!(s.local_addr(&mut lp).unwrap().to_string(), "(unnamed)");
+    assert_eq!(s.local_addr(&lp).unwrap().to_string(), "(unnamed)");
     s.close(&mut lp, |_, _| {}).unwrap();
     lp.run(RunMode::Default, &mut got).unwrap();
 }

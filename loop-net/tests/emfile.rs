@@ -58,7 +58,7 @@ fn child() {
         },
     )
     .unwrap();
-    let port = l.local_addr(&mut lp).unwrap().port().unwrap();
+    let port = l.local_addr(&lp).unwrap().port().unwrap();
 
     // Room for exactly two more fds: the limit is the second lowest free
     // fd number, plus one.
@@ -77,7 +77,7 @@ fn child() {
     let mut r = getrlimit(Resource::Nofile);
     r.current = Some(limit);
     setrlimit(Resource::Nofile, r).unwrap();
-    assert!(loop_net::stats(&mut lp).reserve_fd, "the spare fd is open");
+    assert!(loop_net::stats(&lp).reserve_fd, "the spare fd is open");
     println!("port {port} limit {limit}");
     std::io::stdout().flush().unwrap();
 

@@ -84,7 +84,7 @@ fn idle_connection_memory() {
         }
     })
     .unwrap();
-    let addr = l.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l.local_addr(&lp).unwrap().as_inet().unwrap();
     let (tx, h) = clients(addr);
     *tx_cell.borrow_mut() = Some(tx);
     let mut st = St::default();
@@ -104,7 +104,7 @@ fn idle_connection_memory() {
         },
     );
     srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    let addr = srv.address(&mut lp).unwrap().as_inet().unwrap();
+    let addr = srv.address(&lp).unwrap().as_inet().unwrap();
     let (tx, h) = clients(addr);
     srv.on_connection(&mut lp, move |lp, st: &mut St, sock| {
         sock.on_data(lp, |lp, _, sock, b| {

@@ -233,7 +233,7 @@ fn connect_refused() {
 fn listen_eaddrinuse() {
     let mut lp: Loop<Log> = Loop::new().unwrap();
     let (first, addr) = server(&mut lp, ServerOptions::default());
-    assert!(first.is_listening(&mut lp));
+    assert!(first.is_listening(&lp));
     let e = first.listen(&mut lp, 0, Some("127.0.0.1")).unwrap_err();
     assert_eq!(e.code(), "ERR_SERVER_ALREADY_LISTEN");
     let second = Server::new(&mut lp, ServerOptions::default());
@@ -366,7 +366,7 @@ fn max_connections() {
     run(&mut lp, &mut served);
     assert_eq!(client.join().unwrap(), 2);
     assert_eq!(served, 2);
-    assert_eq!(srv.dropped_count(&mut lp), 2);
+    assert_eq!(srv.dropped_count(&lp), 2);
 }
 
 /// Idle timeout: `on_timeout` once the socket was idle for the delay
@@ -523,7 +523,7 @@ fn destroy_while_connecting() {
         c.on_close(&mut lp, move |_, log: &mut Log, _, e| {
             log.push(format!("{name} close {e}"))
         });
-        assert!(c.is_connecting(&mut lp));
+        assert!(c.is_connecting(&lp));
         c.destroy(&mut lp);
     }
     let mut log = Log::new();

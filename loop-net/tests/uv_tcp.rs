@@ -392,7 +392,7 @@ fn tcp_write_queue_order() {
         },
     )
     .unwrap();
-    let addr = l.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l.local_addr(&lp).unwrap().as_inet().unwrap();
     Stream::connect(&mut lp, addr, move |lp, _, s, r| {
         r.unwrap();
         for i in 0..N {
@@ -679,7 +679,7 @@ fn tcp_bind_error_addrinuse_listen() {
         |_, _, _, _| {},
     )
     .unwrap();
-    let addr = l1.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l1.local_addr(&lp).unwrap().as_inet().unwrap();
     let e =
         Listener::listen(&mut lp, addr, &ListenOptions::default(), |_, _, _, _| {}).unwrap_err();
     assert_eq!(e.code(), "EADDRINUSE");
@@ -696,7 +696,7 @@ fn tcp_bind_error_addrinuse_listen() {
         ..ListenOptions::default()
     };
     let r1 = Listener::listen(&mut lp, any_port(), &opts, |_, _, _, _| {}).unwrap();
-    let raddr = r1.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let raddr = r1.local_addr(&lp).unwrap().as_inet().unwrap();
     let r2 = Listener::listen(&mut lp, raddr, &opts, |_, _, _, _| {}).unwrap();
     for l in [l1, r1, r2] {
         l.close(&mut lp, |_, _| {}).unwrap();
@@ -725,9 +725,9 @@ fn tcp_error_after_close() {
     assert_eq!(s.write(&mut lp, &b"x"[..]).unwrap_err().code(), "EBADF");
     assert_eq!(s.close(&mut lp, |_, _| {}).unwrap_err().code(), "EBADF");
     run(&mut lp, &mut ());
-    assert!(!s.exists(&mut lp));
+    assert!(!s.exists(&lp));
     assert_eq!(s.read_stop(&mut lp).unwrap_err().code(), "EBADF");
-    assert_eq!(loop_net::stats(&mut lp).streams, 0);
+    assert_eq!(loop_net::stats(&lp).streams, 0);
 }
 
 /// delayed_accept: the connection callback does not accept; accepting from
@@ -761,7 +761,7 @@ fn delayed_accept() {
         },
     )
     .unwrap();
-    let addr = l.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l.local_addr(&lp).unwrap().as_inet().unwrap();
     for _ in 0..2 {
         Stream::connect(&mut lp, addr, |lp, _, s, r| {
             r.unwrap();
@@ -838,7 +838,7 @@ fn tcp_close_accept() {
         },
     )
     .unwrap();
-    let addr = l.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l.local_addr(&lp).unwrap().as_inet().unwrap();
     let clients: Vec<_> = (0..N)
         .map(|_| {
             let mut c = peer(addr);
@@ -961,10 +961,7 @@ fn tcp_close_reset() {
         s.close_reset(&mut lp, |_, _| {}).unwrap_err().code(),
         "EINVAL"
     );
-    assert!(
-        !s.is_closing(&mut lp),
-        "a refused close_reset leaves it open"
-    );
+    assert!(!s.is_closing(&lp), "a refused close_reset leaves it open");
     s.close(&mut lp, |_, log: &mut Log| log.push("close".into()))
         .unwrap();
     let mut log = Log::new();
@@ -982,14 +979,11 @@ fn tcp_flags() {
     let l = std::net::TcpListener::bind(any_port()).unwrap();
     let c = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
     let s = Stream::open_tcp(&mut lp, c).unwrap();
-    s.set_no_delay(&mut lp, true).unwrap();
-    s.set_keep_alive(&mut lp, true, 60).unwrap();
-    s.set_keep_alive(&mut lp, false, 0).unwrap();
-    assert_eq!(
-        s.set_keep_alive(&mut lp, true, 0).unwrap_err().code(),
-        "EINVAL"
-    );
-    assert!(s.peer_addr(&mut lp).unwrap().as_inet().is_some());
+    s.set_no_delay(&lp, true).unwrap();
+    s.set_keep_alive(&lp, true, 60).unwrap();
+    s.set_keep_alive(&lp, false, 0).unwrap();
+    assert_eq!(s.set_keep_alive(&lp, true, 0).unwrap_err().code(), "EINVAL");
+    assert!(s.peer_addr(&lp).unwrap().as_inet().is_some());
     s.close(&mut lp, |_, _| {}).unwrap();
     run(&mut lp, &mut ());
 }
@@ -1070,7 +1064,7 @@ fn accept_batch_rearms() {
         }
     })
     .unwrap();
-    let addr = l.local_addr(&mut lp).unwrap().as_inet().unwrap();
+    let addr = l.local_addr(&lp).unwrap().as_inet().unwrap();
     // The whole backlog is there before the loop runs.
     let clients: Vec<_> = (0..N).map(|_| peer(addr)).collect();
     let before = lp.metrics().iterations;

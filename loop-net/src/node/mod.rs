@@ -1,5 +1,26 @@
 //! The Node.js level: `net.Server` ([`Server`]) and `net.Socket`
-//! ([`Socket`]), built on the streams and listeners.
+//! ([`Socket`]), built on the streams' and listeners' public surface
+//! alone, as Node's `lib/net.js` is built on libuv's `uv_stream_t`.
+//!
+//! # Layering
+//!
+//! The stream below knows nothing of this layer: a socket is a stream
+//! whose callbacks (read, connect, write, shutdown, close) are this
+//! module's functions, and whose Node.js state (flags, handlers, timer,
+//! server) lives in a table of its own, indexed by [`Stream::slot`] and
+//! checked against the whole id. A read reaches `on_data` so: the
+//! stream's readiness callback reads into the loop's buffer and runs its
+//! read callback through [`Loop::make_callback`]; that callback
+//! (`socket::on_read`, a plain function: boxing it allocates nothing)
+//! finds the socket's state and runs the `on_data` handler through
+//! `make_callback` in turn, which drains the nextTick and microtask
+//! queues after it, as Node's `onStreamRead` → `push` → `'data'` does.
+//!
+//! Writes go to the stream's `try_write` first (Node's `writeGeneric`);
+//! what does not go out is queued with a write callback of this layer,
+//! which runs the user's callback and, once the stream has no write
+//! request left ([`Stream::write_requests`]), emits `'drain'` or destroys
+//! the socket after a failure.
 //!
 //! # Life of a socket
 //!
@@ -49,5 +70,46 @@ mod socket;
 pub use server::{Server, ServerOptions};
 pub use socket::{Socket, DEFAULT_HIGH_WATER_MARK};
 
-pub(crate) use server::ServerState;
-pub(crate) use socket::{after_write, on_closed, on_finish, on_read, SocketState};
+use crate::stream::Stream;
+use loop_core::Loop;
+use server::ServerState;
+use slab::Slab;
+use socket::SocketState;
+
+/// The Node.js level's per-loop state: its own loop extension, beside the
+/// streams' (which it never touches but through their public methods).
+pub(crate) struct NodeNet<D> {
+    /// Socket state by stream slot; each entry names its stream.
+    sockets: Vec<Option<Box<SocketState<D>>>>,
+    pub(crate) servers: Slab<ServerState<D>>,
+    next_gen: u32,
+}
+
+/// The loop's Node.js state, created if there is none (for the paths
+/// that make a socket or a server).
+fn node<D: 'static>(lp: &mut Loop<D>) -> &mut NodeNet<D> {
+    lp.extension_or_insert_with(|_| NodeNet::<D> {
+        sockets: Vec::new(),
+        servers: Slab::new(),
+        next_gen: 0,
+    })
+}
+
+/// The Node.js state of the socket on `s`, if it is one. Never inserts.
+#[inline]
+fn socket_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<&mut SocketState<D>> {
+    lp.extension_mut::<NodeNet<D>>()?
+        .sockets
+        .get_mut(s.slot())?
+        .as_deref_mut()
+        .filter(|ns| ns.stream == s)
+}
+
+#[inline]
+fn socket_ref<D: 'static>(lp: &Loop<D>, s: Stream) -> Option<&SocketState<D>> {
+    lp.extension::<NodeNet<D>>()?
+        .sockets
+        .get(s.slot())?
+        .as_deref()
+        .filter(|ns| ns.stream == s)
+}

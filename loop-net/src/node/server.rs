@@ -1,12 +1,11 @@
 //! `net.Server`: a listener that makes a [`Socket`] of every connection,
-//! counts them, and drains on `close`.
+//! counts them, and drains on `close`; built on the listener's public
+//! surface. Every handler runs through [`Loop::make_callback`].
 
-use super::socket::{self, Socket, SocketState, DEFAULT_HIGH_WATER_MARK};
+use super::node;
+use super::socket::{self, on_read, Socket, SocketState, DEFAULT_HIGH_WATER_MARK};
 use crate::error::{bad_handle, Address, Error, Result};
-use crate::listener::{self, ListenOptions, Listener, DEFAULT_BACKLOG};
-use crate::state::net;
-use crate::stream;
-use crate::sys::ListenSock;
+use crate::listener::{ListenOptions, Listener, DEFAULT_BACKLOG};
 use loop_core::Loop;
 use std::fmt;
 use std::io;
@@ -76,6 +75,7 @@ const CLOSE_QUEUED: u8 = 2;
 /// A host name is being resolved for `listen`.
 const RESOLVING: u8 = 4;
 
+/// A server's state, in the Node table.
 pub(crate) struct ServerState<D> {
     gen: u32,
     flags: u8,
@@ -92,27 +92,37 @@ pub(crate) struct ServerState<D> {
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, srv: Server) -> Option<&mut ServerState<D>> {
-    net(lp)
+    lp.extension_mut::<super::NodeNet<D>>()?
         .servers
         .get_mut(srv.index as usize)
         .filter(|st| st.gen == srv.gen)
 }
 
+fn get_ref<D: 'static>(lp: &Loop<D>, srv: Server) -> Option<&ServerState<D>> {
+    lp.extension::<super::NodeNet<D>>()?
+        .servers
+        .get(srv.index as usize)
+        .filter(|st| st.gen == srv.gen)
+}
+
+/// Calls handler `$field` through `make_callback` (taken out during the
+/// call, put back unless replaced). Evaluates to `false` if it panicked.
 macro_rules! emit {
     ($lp:expr, $d:expr, $srv:expr, $field:ident $(, $arg:expr)*) => {{
         let taken = get($lp, $srv).and_then(|st| st.$field.take());
         match taken {
             Some(mut f) => {
-                f($lp, $d $(, $arg)*);
+                let r = $lp.make_callback($d, concat!("server.", stringify!($field)), |lp, d| {
+                    f(lp, d $(, $arg)*)
+                });
                 if let Some(st) = get($lp, $srv) {
                     if st.$field.is_none() {
                         st.$field = Some(f);
                     }
                 }
-                $lp.drain_ticks($d);
-                true
+                r.is_some()
             }
-            None => false,
+            None => true,
         }
     }};
 }
@@ -120,8 +130,9 @@ macro_rules! emit {
 impl Server {
     /// `net.createServer(options)`: a server, not listening yet.
     pub fn new<D: 'static>(lp: &mut Loop<D>, opts: ServerOptions) -> Server {
-        let n = net(lp);
-        let gen = n.next_gen();
+        let n = node(lp);
+        n.next_gen = n.next_gen.wrapping_add(1);
+        let gen = n.next_gen;
         let index = n.servers.insert(ServerState {
             gen,
             flags: 0,
@@ -195,8 +206,8 @@ impl Server {
         let opts = self.check_idle(lp)?;
         match host.map(|h| (h, h.parse::<IpAddr>())) {
             None => {
-                let r = listener::listen_unspecified(port, &opts).and_then(|sock| {
-                    listener::insert(lp, ListenSock::Tcp(sock), None, self.conn_cb())
+                let r = Listener::listen_any(lp, port, &opts, move |lp, d, l, r| {
+                    on_listener(lp, d, self, l, r)
                 });
                 self.listened(lp, r);
             }
@@ -273,10 +284,6 @@ impl Server {
             reuse_port: st.opts.reuse_port,
             ipv6_only: st.opts.ipv6_only,
         })
-    }
-
-    fn conn_cb<D: 'static>(self) -> listener::ConnectionCb<D> {
-        Box::new(move |lp, d, l, r| on_listener(lp, d, self, l, r))
     }
 
     fn listen_addr_inner<D: 'static>(
@@ -372,14 +379,14 @@ impl Server {
     }
 
     /// `server.address()`: the address listened on, port 0 resolved.
-    pub fn address<D: 'static>(self, lp: &mut Loop<D>) -> Option<Address> {
-        let l = get(lp, self)?.listener?;
+    pub fn address<D: 'static>(self, lp: &Loop<D>) -> Option<Address> {
+        let l = get_ref(lp, self)?.listener?;
         l.local_addr(lp).ok()
     }
 
     /// `server.listening`.
-    pub fn is_listening<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        get(lp, self).is_some_and(|st| st.listener.is_some())
+    pub fn is_listening<D: 'static>(self, lp: &Loop<D>) -> bool {
+        get_ref(lp, self).is_some_and(|st| st.listener.is_some())
     }
 
     /// `server.maxConnections`: connections beyond it are closed right
@@ -393,19 +400,19 @@ impl Server {
 
     /// `server.getConnections()`: open connections (destroyed ones no
     /// longer count).
-    pub fn connection_count<D: 'static>(self, lp: &mut Loop<D>) -> usize {
-        get(lp, self).map_or(0, |st| st.connections)
+    pub fn connection_count<D: 'static>(self, lp: &Loop<D>) -> usize {
+        get_ref(lp, self).map_or(0, |st| st.connections)
     }
 
     /// Connections closed at accept because of `max_connections` (the
     /// number of Node's `'drop'` events).
-    pub fn dropped_count<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
-        get(lp, self).map_or(0, |st| st.dropped)
+    pub fn dropped_count<D: 'static>(self, lp: &Loop<D>) -> u64 {
+        get_ref(lp, self).map_or(0, |st| st.dropped)
     }
 
     /// The listener, while listening.
-    pub fn listener<D: 'static>(self, lp: &mut Loop<D>) -> Option<Listener> {
-        get(lp, self)?.listener
+    pub fn listener<D: 'static>(self, lp: &Loop<D>) -> Option<Listener> {
+        get_ref(lp, self)?.listener
     }
 
     /// `server.unref()`: the listening socket no longer keeps the loop
@@ -430,13 +437,12 @@ fn emit_error<D: 'static>(lp: &mut Loop<D>, d: &mut D, srv: Server, e: Error) {
     let taken = get(lp, srv).and_then(|st| st.on_error.take());
     match taken {
         Some(mut f) => {
-            f(lp, d, e);
+            lp.make_callback(d, "server.on_error", |lp, d| f(lp, d, e));
             if let Some(st) = get(lp, srv) {
                 if st.on_error.is_none() {
                     st.on_error = Some(f);
                 }
             }
-            lp.drain_ticks(d);
         }
         None => tracing::warn!(server = %srv, error = %e, "server error with no on_error handler"),
     }
@@ -456,21 +462,21 @@ fn on_listener<D: 'static>(lp: &mut Loop<D>, d: &mut D, srv: Server, l: Listener
         }
     };
     let Some(st) = get(lp, srv) else {
-        let _ = stream::close_impl(lp, s, None, false);
+        let _ = s.close(lp, |_, _| {});
         return;
     };
     if st.max_connections.is_some_and(|max| st.connections >= max) {
         st.dropped += 1;
         tracing::debug!(server = %srv, connections = st.connections, "max_connections: dropping a connection");
-        let _ = stream::close_impl(lp, s, None, false);
+        let _ = s.close(lp, |_, _| {});
         return;
     }
     st.connections += 1;
     let o = st.opts.clone();
     socket::attach(
         lp,
-        s,
         SocketState::new(
+            s,
             Some(srv),
             o.allow_half_open,
             o.pause_on_connect,
@@ -484,7 +490,7 @@ fn on_listener<D: 'static>(lp: &mut Loop<D>, d: &mut D, srv: Server, l: Listener
         let _ = Socket(s).set_keep_alive(lp, true, ms);
     }
     if !o.pause_on_connect {
-        let _ = stream::read_start_impl(lp, s, None);
+        let _ = s.read_start(lp, on_read);
     }
     emit!(lp, d, srv, on_connection, Socket(s));
 }
@@ -511,10 +517,16 @@ fn emit_close_if_drained<D: 'static>(lp: &mut Loop<D>, srv: Server) {
         st.flags &= !(CLOSING | CLOSE_QUEUED);
         let cbs = std::mem::take(&mut st.close_cbs);
         tracing::debug!(server = %srv, "close");
-        emit!(lp, d, srv, on_close);
+        if !emit!(lp, d, srv, on_close) {
+            return; // the close callbacks are dropped uncalled
+        }
         for cb in cbs {
-            cb(lp, d, Ok(()));
-            lp.drain_ticks(d);
+            if lp
+                .make_callback(d, "server.close", |lp, d| cb(lp, d, Ok(())))
+                .is_none()
+            {
+                return;
+            }
         }
     });
 }

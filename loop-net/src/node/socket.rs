@@ -1,9 +1,17 @@
 //! `net.Socket`: a stream with Node.js's events, end/destroy life cycle,
-//! backpressure and idle timeout.
+//! backpressure and idle timeout, on the stream's public surface.
+//!
+//! Invariants:
+//! - a socket's state is in the Node table from `attach` until its
+//!   stream's close callback (`on_closed`), which every destroy passes;
+//! - every handler runs through [`Loop::make_callback`] (nested in the
+//!   stream's own call when the stream called us); after a panic the
+//!   socket returns at once, its state in order, and starts nothing more.
 
 use super::server::{self, Server};
+use super::{node, socket_ref, socket_state};
 use crate::error::{Address, Error, Result};
-use crate::stream::{self, Bufs, Stream, WriteCb, CLOSING};
+use crate::stream::{ReadEvent, Stream, WriteCb};
 use loop_core::{Loop, Timeout};
 use std::borrow::Cow;
 use std::fmt;
@@ -56,9 +64,13 @@ const NEED_DRAIN: u16 = 1 << 7;
 /// Counted in its server's connections.
 const COUNTED: u16 = 1 << 8;
 
-/// The Node.js state of a socket, boxed inside its stream's entry.
+/// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
+    /// The stream it belongs to (the table is indexed by slot only).
+    pub(super) stream: Stream,
     flags: u16,
+    /// The first write failure of the current batch of write callbacks.
+    write_failed: Option<Error>,
     hwm: u32,
     timeout_ms: u32,
     server: Option<Server>,
@@ -68,6 +80,7 @@ pub(crate) struct SocketState<D> {
 
 impl<D> SocketState<D> {
     pub(crate) fn new(
+        stream: Stream,
         server: Option<Server>,
         allow_half_open: bool,
         paused: bool,
@@ -84,7 +97,9 @@ impl<D> SocketState<D> {
             flags |= COUNTED;
         }
         SocketState {
+            stream,
             flags,
+            write_failed: None,
             hwm: hwm.min(u32::MAX as usize) as u32,
             timeout_ms: 0,
             server,
@@ -103,40 +118,57 @@ impl<D> SocketState<D> {
 }
 
 fn state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<&mut SocketState<D>> {
-    stream::get(lp, s).and_then(|st| st.node.as_deref_mut())
+    socket_state(lp, s)
 }
 
-/// Calls handler `$field` with `$args` (taken out of the state during the
-/// call, put back unless replaced), then drains the tick queues. Evaluates
-/// to whether a handler ran.
+/// What running a handler came to.
+#[derive(PartialEq, Eq)]
+enum Emit {
+    Ran,
+    NoHandler,
+    /// It panicked: return at once, start nothing more.
+    Panicked,
+}
+
+/// Calls handler `$field` with `$args` through `make_callback` (taken out
+/// of the state during the call, put back unless replaced; the tick queues
+/// drain after it). Evaluates to an [`Emit`].
 macro_rules! emit {
     ($lp:expr, $d:expr, $s:expr, $field:ident $(, $arg:expr)*) => {{
         let taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
         match taken {
             Some(mut f) => {
-                f($lp, $d, Socket($s) $(, $arg)*);
+                let r = $lp.make_callback($d, concat!("socket.", stringify!($field)), |lp, d| {
+                    f(lp, d, Socket($s) $(, $arg)*)
+                });
                 if let Some(ns) = state($lp, $s) {
                     if ns.h.$field.is_none() {
                         ns.h.$field = Some(f);
                     }
                 }
-                $lp.drain_ticks($d);
-                true
+                if r.is_some() { Emit::Ran } else { Emit::Panicked }
             }
-            None => false,
+            None => Emit::NoHandler,
         }
     }};
 }
 
 /// Attaches the Node.js state to a stream.
-pub(crate) fn attach<D: 'static>(lp: &mut Loop<D>, s: Stream, ns: SocketState<D>) {
-    if let Some(st) = stream::get(lp, s) {
-        st.node = Some(Box::new(ns));
+pub(crate) fn attach<D: 'static>(lp: &mut Loop<D>, ns: SocketState<D>) {
+    let slot = ns.stream.slot();
+    let t = &mut node(lp).sockets;
+    if t.len() <= slot {
+        t.resize_with(slot + 1, || None);
     }
+    t[slot] = Some(Box::new(ns));
 }
 
 impl Socket {
-    /// The underlying libuv-level stream (for `try_write`, `close_reset`…).
+    /// The underlying libuv-level stream (for `try_write`, socket
+    /// options…). Close the socket with [`Socket::destroy`] (or
+    /// [`Socket::reset_and_destroy`]), not through the stream: the socket's
+    /// `'close'` and its server's count come from the close callback that
+    /// `destroy` gives the stream.
     pub fn stream(self) -> Stream {
         self.0
     }
@@ -148,8 +180,7 @@ impl Socket {
         let s = Stream::connect(lp, addr, on_connect)?;
         attach(
             lp,
-            s,
-            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+            SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK),
         );
         Ok(Socket(s))
     }
@@ -160,8 +191,7 @@ impl Socket {
         let s = Stream::connect_host(lp, host, port, on_connect)?;
         attach(
             lp,
-            s,
-            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+            SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK),
         );
         Ok(Socket(s))
     }
@@ -171,8 +201,7 @@ impl Socket {
         let s = Stream::connect_path(lp, path, on_connect)?;
         attach(
             lp,
-            s,
-            SocketState::new(None, false, false, DEFAULT_HIGH_WATER_MARK),
+            SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK),
         );
         Ok(Socket(s))
     }
@@ -180,17 +209,18 @@ impl Socket {
     /// Makes a socket of a connected stream (`new net.Socket({handle})`);
     /// it starts reading unless `paused`.
     pub fn from_stream<D: 'static>(lp: &mut Loop<D>, s: Stream, paused: bool) -> Result<Socket> {
-        let st = stream::live(lp, s, "socket")?;
-        if st.node.is_some() {
+        if !s.exists(lp) || s.is_closing(lp) {
+            return Err(crate::error::bad_handle("socket"));
+        }
+        if socket_ref(lp, s).is_some() {
             return Err(Error::misuse("socket", libc::EINVAL, "already a socket"));
         }
         attach(
             lp,
-            s,
-            SocketState::new(None, false, paused, DEFAULT_HIGH_WATER_MARK),
+            SocketState::new(s, None, false, paused, DEFAULT_HIGH_WATER_MARK),
         );
         if !paused {
-            let _ = stream::read_start_impl(lp, s, None);
+            let _ = s.read_start(lp, on_read);
         }
         Ok(Socket(s))
     }
@@ -323,9 +353,7 @@ impl Socket {
     pub fn reset_and_destroy<D: 'static>(self, lp: &mut Loop<D>) {
         if state(lp, self.0).is_some_and(|ns| ns.flags & DESTROYED == 0) {
             // Only the linger option differs from destroy().
-            if let Ok(st) = stream::live(lp, self.0, "resetAndDestroy") {
-                let _ = st.sock.set_linger_zero();
-            }
+            let _ = self.0.set_linger_zero(lp);
         }
         destroy(lp, self.0, None);
     }
@@ -344,13 +372,14 @@ impl Socket {
         let Some(ns) = state(lp, self.0) else { return };
         ns.flags &= !PAUSED;
         if ns.flags & (DESTROYED | READ_ENDED) == 0 && !self.0.is_connecting(lp) {
-            let _ = stream::read_start_impl(lp, self.0, None);
+            // A plain function: the stream reuses the box, nothing allocated.
+            let _ = self.0.read_start(lp, on_read);
         }
     }
 
     /// Whether the socket is paused.
-    pub fn is_paused<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        state(lp, self.0).is_some_and(|ns| ns.flags & PAUSED != 0)
+    pub fn is_paused<D: 'static>(self, lp: &Loop<D>) -> bool {
+        socket_ref(lp, self.0).is_some_and(|ns| ns.flags & PAUSED != 0)
     }
 
     /// `socket.setTimeout(ms)`: after `ms` ms without reads or writes,
@@ -381,14 +410,12 @@ impl Socket {
         initial_delay_ms: u64,
     ) -> Result<()> {
         let secs = (initial_delay_ms / 1000).min(u32::MAX as u64) as u32;
-        let st = stream::live(lp, self.0, "setKeepAlive")?;
-        st.sock
-            .set_keepalive(enable, (secs > 0).then_some(secs))
-            .map_err(|e| Error::io("setKeepAlive", e, None))
+        self.0
+            .set_keep_alive_idle(lp, enable, (secs > 0).then_some(secs))
     }
 
     /// `socket.setNoDelay(on)`: `TCP_NODELAY`.
-    pub fn set_no_delay<D: 'static>(self, lp: &mut Loop<D>, on: bool) -> Result<()> {
+    pub fn set_no_delay<D: 'static>(self, lp: &Loop<D>, on: bool) -> Result<()> {
         self.0.set_no_delay(lp, on)
     }
 
@@ -413,50 +440,50 @@ impl Socket {
 
     /// `socket.writableLength`: bytes written but not yet taken by the
     /// kernel.
-    pub fn writable_length<D: 'static>(self, lp: &mut Loop<D>) -> usize {
+    pub fn writable_length<D: 'static>(self, lp: &Loop<D>) -> usize {
         self.0.write_queue_size(lp)
     }
 
     /// `socket.writableNeedDrain`: a `write` returned `false` and
     /// `on_drain` has not run yet.
-    pub fn needs_drain<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        state(lp, self.0).is_some_and(|ns| ns.flags & NEED_DRAIN != 0)
+    pub fn needs_drain<D: 'static>(self, lp: &Loop<D>) -> bool {
+        socket_ref(lp, self.0).is_some_and(|ns| ns.flags & NEED_DRAIN != 0)
     }
 
     /// `socket.remoteAddress`/`remotePort`, while open.
-    pub fn remote_address<D: 'static>(self, lp: &mut Loop<D>) -> Option<Address> {
+    pub fn remote_address<D: 'static>(self, lp: &Loop<D>) -> Option<Address> {
         self.0.peer_addr(lp).ok()
     }
 
     /// `socket.localAddress`/`localPort`, while open.
-    pub fn local_address<D: 'static>(self, lp: &mut Loop<D>) -> Option<Address> {
+    pub fn local_address<D: 'static>(self, lp: &Loop<D>) -> Option<Address> {
         self.0.local_addr(lp).ok()
     }
 
     /// `socket.bytesRead`.
-    pub fn bytes_read<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
+    pub fn bytes_read<D: 'static>(self, lp: &Loop<D>) -> u64 {
         self.0.bytes_read(lp)
     }
 
     /// `socket.bytesWritten`: bytes taken by the kernel.
-    pub fn bytes_written<D: 'static>(self, lp: &mut Loop<D>) -> u64 {
+    pub fn bytes_written<D: 'static>(self, lp: &Loop<D>) -> u64 {
         self.0.bytes_written(lp)
     }
 
     /// `socket.destroyed`: true from `destroy` (or an error, or both ends
     /// done) on, and once closed.
-    pub fn is_destroyed<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        state(lp, self.0).is_none_or(|ns| ns.flags & DESTROYED != 0)
+    pub fn is_destroyed<D: 'static>(self, lp: &Loop<D>) -> bool {
+        socket_ref(lp, self.0).is_none_or(|ns| ns.flags & DESTROYED != 0)
     }
 
     /// `socket.connecting`.
-    pub fn is_connecting<D: 'static>(self, lp: &mut Loop<D>) -> bool {
+    pub fn is_connecting<D: 'static>(self, lp: &Loop<D>) -> bool {
         self.0.is_connecting(lp)
     }
 
     /// `socket.writableEnded`: `end()` was called.
-    pub fn is_ended<D: 'static>(self, lp: &mut Loop<D>) -> bool {
-        state(lp, self.0).is_some_and(|ns| ns.flags & ENDED != 0)
+    pub fn is_ended<D: 'static>(self, lp: &Loop<D>) -> bool {
+        socket_ref(lp, self.0).is_some_and(|ns| ns.flags & ENDED != 0)
     }
 
     /// `socket.ref()`.
@@ -470,43 +497,44 @@ impl Socket {
     }
 }
 
-// ----- hooks called by the stream -----
+// ----- the stream's callbacks -----
 
+/// The connect callback of a client socket.
 fn on_connect<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, r: Result<()>) {
     match r {
         Ok(()) => {
             refresh_timeout(lp, s);
-            emit!(lp, d, s, connect);
+            if emit!(lp, d, s, connect) == Emit::Panicked {
+                return;
+            }
             let Some(ns) = state(lp, s) else { return };
             if ns.flags & (PAUSED | DESTROYED | READ_ENDED) == 0 {
-                let _ = stream::read_start_impl(lp, s, None);
+                let _ = s.read_start(lp, on_read);
             }
         }
         Err(e) => {
-            if stream::get(lp, s).is_some_and(|st| st.flags & CLOSING == 0) {
+            if !s.is_closing(lp) {
                 destroy(lp, s, Some(e));
             }
         }
     }
 }
 
-/// Data, EOF or a read error from the stream.
-pub(crate) fn on_read<D: 'static>(
-    lp: &mut Loop<D>,
-    d: &mut D,
-    s: Stream,
-    ev: stream::ReadEvent<'_>,
-) {
+/// The read callback: data, EOF or a read error from the stream (Node's
+/// `onStreamRead`).
+pub(super) fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, ev: ReadEvent<'_>) {
     match ev {
-        stream::ReadEvent::Data(b) => {
+        ReadEvent::Data(b) => {
             refresh_timeout(lp, s);
             emit!(lp, d, s, data, b);
         }
-        stream::ReadEvent::Eof => {
+        ReadEvent::Eof => {
             if let Some(ns) = state(lp, s) {
                 ns.flags |= READ_ENDED;
             }
-            emit!(lp, d, s, end);
+            if emit!(lp, d, s, end) == Emit::Panicked {
+                return;
+            }
             let Some(ns) = state(lp, s) else { return };
             if ns.flags & DESTROYED != 0 {
                 return;
@@ -517,19 +545,38 @@ pub(crate) fn on_read<D: 'static>(
                 destroy(lp, s, None);
             }
         }
-        stream::ReadEvent::Error(e) => destroy(lp, s, Some(e)),
+        ReadEvent::Error(e) => destroy(lp, s, Some(e)),
     }
 }
 
-/// After write callbacks ran: a failure destroys the socket; else
-/// `'drain'` if it was needed and everything is out.
-pub(crate) fn after_write<D: 'static>(
+/// The write callback of a queued write: the user's callback, then, once
+/// the stream has no write request left (the batch of completions is
+/// over), a failure destroys the socket, else `'drain'` if it was needed.
+fn write_done<D: 'static>(
     lp: &mut Loop<D>,
     d: &mut D,
     s: Stream,
-    failed: Option<Error>,
+    cb: Option<WriteCb<D>>,
+    r: Result<()>,
 ) {
-    if let Some(e) = failed {
+    if let (Err(e), Some(ns)) = (&r, state(lp, s)) {
+        if ns.write_failed.is_none() {
+            ns.write_failed = Some(e.clone());
+        }
+    }
+    if let Some(cb) = cb {
+        if lp
+            .make_callback(d, "socket.write", |lp, d| cb(lp, d, r))
+            .is_none()
+        {
+            return;
+        }
+    }
+    if s.is_closing(lp) || s.write_requests(lp) > 0 {
+        return; // canceled by close, or more of the batch to come
+    }
+    let Some(ns) = state(lp, s) else { return };
+    if let Some(e) = ns.write_failed.take() {
         destroy(lp, s, Some(e));
         return;
     }
@@ -543,10 +590,6 @@ pub(crate) fn after_write<D: 'static>(
 }
 
 /// Our FIN went out (`end()`'s shutdown completed, or failed).
-pub(crate) fn on_finish<D: 'static>(lp: &mut Loop<D>, _d: &mut D, s: Stream) {
-    finished(lp, s);
-}
-
 fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let Some(ns) = state(lp, s) else { return };
     ns.flags |= FINISHED;
@@ -555,14 +598,17 @@ fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     }
 }
 
-/// The stream closed (close phase): `'close'`, and the server's count if
-/// the socket was closed under it rather than destroyed.
-pub(crate) fn on_closed<D: 'static>(
-    lp: &mut Loop<D>,
-    d: &mut D,
-    s: Stream,
-    mut ns: Box<SocketState<D>>,
-) {
+/// The stream's close callback (close phase): the state leaves the table;
+/// `'close'`, and the server's count if the socket was closed under it
+/// rather than destroyed.
+fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
+    let Some(mut ns) = lp
+        .extension_mut::<super::NodeNet<D>>()
+        .and_then(|n| n.sockets.get_mut(s.slot()))
+        .and_then(|e| e.take_if(|ns| ns.stream == s))
+    else {
+        return;
+    };
     if ns.flags & DESTROYED == 0 {
         ns.flags |= DESTROYED;
         if let Some(t) = ns.timeout.take() {
@@ -571,8 +617,8 @@ pub(crate) fn on_closed<D: 'static>(
         uncount(lp, &mut ns);
     }
     if let Some(mut f) = ns.h.close.take() {
-        f(lp, d, Socket(s), ns.flags & HAD_ERROR != 0);
-        lp.drain_ticks(d);
+        let had_error = ns.flags & HAD_ERROR != 0;
+        lp.make_callback(d, "socket.close", |lp, d| f(lp, d, Socket(s), had_error));
     }
 }
 
@@ -632,7 +678,23 @@ fn write_node<D: 'static>(
     }
     let hwm = ns.hwm as usize;
     refresh_timeout(lp, s);
-    if let Err(e) = stream::write_impl(lp, s, Bufs::One(data), cb) {
+    // Node's writeGeneric: try the socket first; a write that goes out
+    // whole with no callback needs no request at all.
+    let mut data = data;
+    if cb.is_none() {
+        match s.try_write(lp, &data) {
+            Ok(n) if n == data.len() => return s.write_queue_size(lp) < hwm,
+            Ok(n) => match &mut data {
+                Cow::Borrowed(b) => *b = &b[n..],
+                Cow::Owned(v) => drop(v.drain(..n)),
+            },
+            // EAGAIN (full, or writes queued): queue it; any other error
+            // comes again from `write_with`, as a queued write would get it.
+            Err(_) => {}
+        }
+    }
+    let queued = s.write_with(lp, data, move |lp, d, r| write_done(lp, d, s, cb, r));
+    if let Err(e) = queued {
         destroy(lp, s, Some(e));
         return false;
     }
@@ -651,7 +713,7 @@ fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
         return;
     }
     ns.flags |= ENDED;
-    if stream::shutdown_impl(lp, s, None).is_err() {
+    if s.shutdown(lp, move |lp, _, _| finished(lp, s)).is_err() {
         // Not connected or already shut down: nothing to flush.
         finished(lp, s);
     }
@@ -678,13 +740,13 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     if let Some(err) = err {
         tracing::debug!(socket = %Socket(s), error = %err, "destroyed by an error");
         lp.next_tick(move |lp, d| {
-            if !emit!(lp, d, s, error, err.clone()) {
+            if emit!(lp, d, s, error, err.clone()) == Emit::NoHandler {
                 tracing::warn!(socket = %Socket(s), error = %err, "socket error with no on_error handler");
             }
         });
     }
     if !s.is_closing(lp) {
-        let _ = stream::close_impl(lp, s, None, false);
+        let _ = s.close(lp, move |lp, d| on_closed(lp, d, s));
     }
     if let (true, Some(srv)) = (counted, server) {
         server::connection_gone(lp, srv);

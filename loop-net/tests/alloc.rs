@@ -1,0 +1,157 @@
+//! Allocations on the hot path, counted by a global allocator (its own
+//! test binary): resuming reads (`read_start` after `read_stop`), a
+//! `try_write` that would block, and a Node.js socket's `pause`/`resume`
+//! allocate nothing.
+
+use loop_core::{Loop, RunMode};
+use loop_net::{ReadEvent, Socket, Stream};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::Write;
+use std::os::unix::net::UnixStream;
+
+/// Counts the allocations of the current thread (tests run in threads of
+/// their own: other tests' allocations do not count).
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn bump() {
+    let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter is a const-initialized thread-local `Cell` without destructor,
+// which neither allocates nor re-enters the allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        bump();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        bump();
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Allocations made by `f` on this thread.
+fn allocs(f: impl FnOnce()) -> u64 {
+    let n0 = ALLOCS.with(Cell::get);
+    f();
+    ALLOCS.with(Cell::get) - n0
+}
+
+/// A read callback capturing a value: the same closure type every call.
+fn reader(tag: u64) -> impl FnMut(&mut Loop<u64>, &mut u64, Stream, ReadEvent<'_>) + 'static {
+    move |_, got, _, ev| {
+        if let ReadEvent::Data(b) = ev {
+            *got += b.len() as u64 + tag - tag;
+        }
+    }
+}
+
+#[test]
+fn resuming_reads_allocates_nothing() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut lp: Loop<u64> = Loop::new().unwrap();
+    let s = Stream::open_unix(&mut lp, a).unwrap();
+    s.read_start(&mut lp, reader(1)).unwrap();
+    (&b).write_all(b"warm up").unwrap();
+    let mut got = 0;
+    while got < 7 {
+        lp.run(RunMode::Once, &mut got).unwrap();
+    }
+    for i in 0..100 {
+        let n = allocs(|| {
+            s.read_stop(&mut lp).unwrap();
+            s.read_start(&mut lp, reader(i)).unwrap();
+        });
+        assert_eq!(n, 0, "read_stop + read_start allocated (round {i})");
+    }
+    // And the stream still reads with the callback given last.
+    (&b).write_all(b"after").unwrap();
+    while got < 12 {
+        lp.run(RunMode::Once, &mut got).unwrap();
+    }
+    s.close(&mut lp, |_, _| {}).unwrap();
+    lp.run(RunMode::Default, &mut got).unwrap();
+}
+
+#[test]
+fn a_would_block_try_write_allocates_nothing() {
+    let (a, _b) = UnixStream::pair().unwrap();
+    let mut lp: Loop<u64> = Loop::new().unwrap();
+    let s = Stream::open_unix(&mut lp, a).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    // Fill the socket's buffers until the kernel takes nothing more.
+    loop {
+        match s.try_write(&mut lp, &chunk) {
+            Ok(_) => {}
+            Err(e) => {
+                assert_eq!(e.code(), "EAGAIN");
+                break;
+            }
+        }
+    }
+    for _ in 0..100 {
+        let n = allocs(|| {
+            let e = s.try_write(&mut lp, &chunk).unwrap_err();
+            assert_eq!(e.code(), "EAGAIN");
+        });
+        assert_eq!(n, 0, "a would-block try_write allocated");
+    }
+    // With writes queued, EAGAIN too, and no allocation either (once the
+    // shared error exists: the first one makes it).
+    s.write(&mut lp, &b"queued"[..]).unwrap();
+    let _ = s.try_write(&mut lp, b"x");
+    let n = allocs(|| {
+        let e = s.try_write(&mut lp, b"x").unwrap_err();
+        assert_eq!(e.code(), "EAGAIN");
+    });
+    assert_eq!(n, 0);
+    s.close(&mut lp, |_, _| {}).unwrap();
+    let mut d = 0;
+    lp.run(RunMode::Default, &mut d).unwrap();
+}
+
+#[test]
+fn pausing_and_resuming_a_socket_allocates_nothing() {
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut lp: Loop<u64> = Loop::new().unwrap();
+    let s = Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream(&mut lp, s, false).unwrap();
+    sock.on_data(&mut lp, |_, got, _, b| *got += b.len() as u64);
+    (&b).write_all(b"warm up").unwrap();
+    let mut got = 0;
+    while got < 7 {
+        lp.run(RunMode::Once, &mut got).unwrap();
+    }
+    for i in 0..100 {
+        let n = allocs(|| {
+            sock.pause(&mut lp);
+            sock.resume(&mut lp);
+        });
+        assert_eq!(n, 0, "pause + resume allocated (round {i})");
+    }
+    sock.destroy(&mut lp);
+    lp.run(RunMode::Default, &mut got).unwrap();
+}
