@@ -674,7 +674,7 @@ fn run_from_inside_a_callback_is_reentrant_error() {
 #[test]
 fn auto_advance_jumps_to_the_timer_with_only_the_waker_registered() {
     let (mut lp, clock) = manual_loop::<Vec<u64>>(0);
-    let a = lp.async_init(|lp, _| {}).unwrap();
+    let a = lp.async_init(|_, _| {}).unwrap();
     lp.unref(a).unwrap();
     lp.set_timeout(50, |lp, out| out.push(lp.now()));
     let mut out = Vec::new();
