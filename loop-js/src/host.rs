@@ -57,6 +57,8 @@ pub(crate) mod kind {
     pub const UNCAUGHT: u32 = 7;
     /// Run the main module, source `a`.
     pub const MAIN: u32 = 8;
+    /// Complete fs request `id` with `a` = `[error, value]`.
+    pub const FS: u32 = 9;
 }
 
 /// The bootstrap, evaluated once: an expression whose value is a function
@@ -66,6 +68,9 @@ const BOOTSTRAP: &str = concat!(
     include_str!("js/inspect.js"),
     include_str!("js/events.js"),
     include_str!("js/bootstrap.js"),
+    include_str!("js/buffer.js"),
+    include_str!("js/fs.js"),
+    include_str!("js/main.js"),
     "\n})"
 );
 
@@ -80,6 +85,8 @@ pub(crate) struct Shared {
     pub(crate) timers: RefCell<HashMap<u32, Timeout>>,
     /// JS immediate ids to the loop's immediates still queued.
     pub(crate) immediates: RefCell<HashMap<u32, Immediate>>,
+    /// JS file descriptors (raw fds) to loop-fs's descriptors, until closed.
+    pub(crate) fds: RefCell<HashMap<i32, loop_fs::fs::Fd>>,
     /// The tracker saw an unhandled rejection not yet processed.
     pub(crate) rejections: Cell<bool>,
     /// The bootstrap's entry point, for the rejection tracker.
@@ -137,6 +144,36 @@ impl Host {
             lp.stop();
         }
         r
+    }
+
+    /// Calls `entry(kind, id, a)` with `a` built inside the context (an
+    /// fs result, say).
+    pub(crate) fn enter_value(
+        &mut self,
+        lp: &mut Loop<Host>,
+        kind: u32,
+        id: u32,
+        arg: impl for<'js> FnOnce(&Ctx<'js>, &Shared) -> rquickjs::Result<Value<'js>>,
+    ) {
+        if self.shared.fatal.get() {
+            return;
+        }
+        let shared = self.shared.clone();
+        let entry = self.entry.clone();
+        LP.set(lp, || {
+            self.ctx.with(|ctx| {
+                let r = entry.restore(&ctx).and_then(|f| {
+                    let a = arg(&ctx, &shared)?;
+                    f.call::<_, Value>((kind, id, a))
+                });
+                if let Err(e) = r {
+                    report_failure(&ctx, &shared, e);
+                }
+            })
+        });
+        if self.shared.fatal.get() {
+            lp.stop();
+        }
     }
 
     /// The host microtask runner (`Loop::set_host_microtasks`): runs
@@ -250,6 +287,7 @@ pub(crate) fn run(source: &str, argv: Vec<String>) -> Result<i32, Error> {
         code: Cell::new(0),
         timers: RefCell::new(HashMap::new()),
         immediates: RefCell::new(HashMap::new()),
+        fds: RefCell::new(HashMap::new()),
         rejections: Cell::new(false),
         entry: RefCell::new(None),
         start: Instant::now(),

@@ -38,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod fs;
 mod host;
 mod natives;
 mod output;

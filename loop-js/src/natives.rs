@@ -243,6 +243,15 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
         },
     )?;
 
+    // Buffers: UTF-8 in and out; bytes travel as latin1 strings.
+    set_fn(ctx, &o, "utf8Encode", |ctx: Ctx<'js>, s: String| {
+        rquickjs::ArrayBuffer::new(ctx, s.into_bytes())
+    })?;
+    set_fn(ctx, &o, "utf8Decode", |s: String| {
+        String::from_utf8_lossy(&crate::fs::latin1(&s)).into_owned()
+    })?;
+    crate::fs::install(ctx, &o, shared.clone())?;
+
     o.set("pid", std::process::id())?;
     o.set("ppid", std::os::unix::process::parent_id())?;
     set_fn(ctx, &o, "cwd", || {

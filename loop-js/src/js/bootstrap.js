@@ -21,6 +21,7 @@ const K_EXIT = 5;
 const K_TRACK = 6;
 const K_UNCAUGHT = 7;
 const K_MAIN = 8;
+const K_FS = 9;
 const TIMEOUT_MAX = 2 ** 31 - 1;
 
 // ---------- Node's argument errors ----------
@@ -674,6 +675,9 @@ const builtins = {
   process: () => process,
   console: () => console,
   perf_hooks: () => ({ performance }),
+  fs: () => fsModule,
+  'fs/promises': () => fsModule.promises,
+  buffer: () => bufferModule,
 };
 
 const moduleCache = Object.create(null);
@@ -782,50 +786,3 @@ function runMain(source) {
   mainModule.loaded = true;
 }
 
-// ---------- globals ----------
-
-const globals = {
-  global: globalThis,
-  process,
-  console,
-  setTimeout,
-  clearTimeout,
-  setInterval,
-  clearInterval,
-  setImmediate,
-  clearImmediate,
-  queueMicrotask,
-  performance,
-};
-for (const [k, v] of Object.entries(globals)) {
-  Object.defineProperty(globalThis, k, { value: v, writable: true, configurable: true, enumerable: k === 'global' });
-}
-
-// ---------- the host's entry point ----------
-
-function emitExit() {
-  process._exiting = true;
-  if (process.exitCode === undefined) process.exitCode = 0;
-  process.emit('exit', process.exitCode | 0);
-  return process.exitCode | 0;
-}
-
-return function entry(kind, id, a, b) {
-  try {
-    switch (kind) {
-      case K_TICK: return runTick();
-      case K_TIMER: return runTimer(id);
-      case K_IMMEDIATE: return runImmediate(id);
-      case K_REJECTIONS: return processRejections();
-      case K_BEFORE_EXIT: return void process.emit('beforeExit', process.exitCode | 0);
-      case K_EXIT: return emitExit();
-      case K_TRACK: return trackRejection(id === 1, a, b);
-      case K_UNCAUGHT: return void onUncaught(a);
-      case K_MAIN: return runMain(a);
-      default: return undefined;
-    }
-  } catch (e) {
-    onUncaught(e);
-    return 0;
-  }
-};
