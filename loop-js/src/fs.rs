@@ -246,6 +246,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
             }
         })
     })?;
+    let sh = shared.clone();
+    set(ctx, o, "fsFstat", move |ctx: Ctx<'js>, id: u32, fd: i32| {
+        let f = fd_of(&ctx, &sh, fd, "fstat")?;
+        with_loop(&ctx, |lp| lfs::fstat(lp, &f, done::<Metadata>(id)))
+    })?;
     set(ctx, o, "fsReadFile", |ctx: Ctx<'js>, id: u32, path: String| {
         with_loop(&ctx, |lp| lfs::read_file(lp, path, done::<Vec<u8>>(id)))
     })?;

@@ -384,7 +384,11 @@ fn main_module(lp: &mut Loop<Host>, host: &mut Host, source: &str) -> Result<i32
     if host.shared.fatal.get() {
         return Ok(host.shared.code.get());
     }
-    let code = host.enter(lp, kind::EXIT, 0);
+    // Node emits 'exit' through MakeCallback: ticks are refused by then
+    // (`process._exiting`), but promise jobs still run.
+    let code = lp
+        .make_callback(host, "exit", |lp, h| h.enter(lp, kind::EXIT, 0))
+        .unwrap_or(0);
     if host.shared.fatal.get() {
         return Ok(host.shared.code.get());
     }

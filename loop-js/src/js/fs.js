@@ -180,25 +180,76 @@ const fsModule = {
     try { p = toPath(path); } catch (e) { process.nextTick(cb, false); return; }
     fsReq((err) => cb(false), (a) => cb(true), (id) => natives.fsStat(id, p, false));
   },
+  // Node's readFile: open, fstat, read until the size (or, for a file
+  // of unknown size, until a read returns 0), close: one pool request
+  // each, so its callback comes after four poll phases, as in Node.
   readFile(path, options, cb) {
     [options, cb] = optsCb(options, cb);
-    path = toPath(path);
-    fsReq(checkCb(cb), (ab, done) => done(null, decoded(ab, options)), (id) => natives.fsReadFile(id, path));
+    checkCb(cb);
+    const flag = (options && typeof options === 'object' && options.flag) || 'r';
+    const finish = (err, fd, chunks) => {
+      fsModule.close(fd, (cerr) => {
+        const e = err || cerr;
+        if (e) return cb(e);
+        const buf = Buffer.concat(chunks);
+        const enc = encodingOf(options, null);
+        cb(null, enc === null || enc === 'buffer' ? buf : buf.toString(enc));
+      });
+    };
+    const afterOpen = (err, fd) => {
+      if (err) return cb(err);
+      fsModule.fstat(fd, (serr, st) => {
+        if (serr) return finish(serr, fd, []);
+        const size = st.isFile() ? st.size : 0;
+        const chunks = [];
+        let pos = 0;
+        const next = () => {
+          const len = size === 0 ? 64 * 1024 : Math.min(512 * 1024, size - pos);
+          fsModule.read(fd, Buffer.alloc(len), 0, len, -1, (rerr, n, b) => {
+            if (rerr) return finish(rerr, fd, chunks);
+            chunks.push(b.subarray(0, n));
+            pos += n;
+            if (pos === size || n === 0) finish(null, fd, chunks);
+            else next();
+          });
+        };
+        next();
+      });
+    };
+    if (typeof path === 'number') return process.nextTick(afterOpen, null, path);
+    fsModule.open(toPath(path), flag, 0o666, afterOpen);
   },
+  fstat(fd, options, cb) {
+    [options, cb] = optsCb(options, cb);
+    fsReq(checkCb(cb), (a, done) => done(null, new Stats(a)), (id) => natives.fsFstat(id, fd));
+  },
+  // Node's writeFile: open, write until all is written, close.
   writeFile(path, data, options, cb) {
     [options, cb] = optsCb(options, cb);
-    path = toPath(path);
     checkCb(cb);
-    const s = dataString(data, options);
-    const append = typeof options === 'object' && options !== null && `${options.flag}`.startsWith('a');
-    fsReq(cb, null, (id) => natives.fsWriteFile(id, path, s, append));
+    const flag = (options && typeof options === 'object' && options.flag) || 'w';
+    const mode = (options && typeof options === 'object' && options.mode) || 0o666;
+    let buf = toBuffer(data, encodingOf(options, 'utf8'));
+    if (buf === undefined) {
+      throw invalidArgType('data', 'string or an instance of Buffer, TypedArray, or DataView', data);
+    }
+    const writeAll = (fd, offset, length) => {
+      fsModule.write(fd, buf, offset, length, null, (werr, written) => {
+        if (werr) return fsModule.close(fd, () => cb(werr));
+        if (written === length) return fsModule.close(fd, cb);
+        writeAll(fd, offset + written, length - written);
+      });
+    };
+    fsModule.open(toPath(path), flag, mode, (err, fd) => {
+      if (err) return cb(err);
+      writeAll(fd, 0, buf.length);
+    });
   },
   appendFile(path, data, options, cb) {
     [options, cb] = optsCb(options, cb);
-    path = toPath(path);
-    checkCb(cb);
-    const s = dataString(data, options);
-    fsReq(cb, null, (id) => natives.fsWriteFile(id, path, s, true));
+    const o = typeof options === 'string' ? { encoding: options } : { ...options };
+    if (!o.flag) o.flag = 'a';
+    fsModule.writeFile(path, data, o, cb);
   },
   unlink(path, cb) {
     path = toPath(path);
