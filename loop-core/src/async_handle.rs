@@ -11,39 +11,26 @@ use crate::callback::{AnyCb, CbArg};
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Loop};
 use crate::handle::{AsyncId, HandleId, HandleKind};
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use crate::wakeup::{Closed, Flag, WakeQueue};
 use std::sync::Arc;
 
-/// What a loop shares with the senders of all its async handles.
+/// What a loop shares with the senders of all its async handles: the
+/// eventfd and the queue of handles whose flag flipped (`wakeup.rs`).
 pub(crate) struct AsyncShared {
     waker: mio::Waker,
-    /// Handles whose flag went from clear to set since the loop last looked.
-    queue: Mutex<Vec<HandleId>>,
-    /// Set with every push to `queue`: lets a non-blocking poll that has
-    /// only the waker to watch skip `epoll_wait`.
-    queued: AtomicBool,
+    wake: WakeQueue<HandleId>,
 }
 
 impl AsyncShared {
-    /// Whether a send may be waiting for the loop.
+    /// Whether a send may be waiting for the loop: lets a non-blocking poll
+    /// that has only the waker to watch skip `epoll_wait`.
     pub(crate) fn has_queued(&self) -> bool {
-        self.queued.load(Ordering::Acquire)
+        self.wake.has_queued()
     }
 }
 
 /// The per-handle flags a sender holds.
-#[derive(Debug, Default)]
-pub(crate) struct AsyncFlag {
-    pending: AtomicBool,
-    closed: AtomicBool,
-}
-
-impl AsyncFlag {
-    pub(crate) fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-    }
-}
+pub(crate) type AsyncFlag = Flag;
 
 /// The sending side of an async handle: `Send + Clone`, usable from any
 /// thread (`uv_async_send`).
@@ -65,18 +52,14 @@ impl AsyncSender {
     /// many sends arrive before it does. Fails with
     /// [`Error::Disconnected`] once the handle is closed or its loop dropped.
     pub fn send(&self) -> Result<()> {
-        if self.flag.closed.load(Ordering::Acquire) {
-            return Err(Error::Disconnected);
+        match self.shared.wake.send(&self.flag, self.id) {
+            Err(Closed) => Err(Error::Disconnected),
+            Ok(false) => Ok(()),
+            Ok(true) => self.shared.waker.wake().map_err(|source| Error::Io {
+                op: "async send (eventfd write)",
+                source,
+            }),
         }
-        if self.flag.pending.swap(true, Ordering::AcqRel) {
-            return Ok(()); // already queued: coalesce
-        }
-        self.shared.queue.lock().push(self.id);
-        self.shared.queued.store(true, Ordering::Release);
-        self.shared.waker.wake().map_err(|source| Error::Io {
-            op: "async send (eventfd write)",
-            source,
-        })
     }
 }
 
@@ -98,8 +81,7 @@ impl<D> Loop<D> {
                 })?;
             self.async_shared = Some(Arc::new(AsyncShared {
                 waker,
-                queue: Mutex::new(Vec::new()),
-                queued: AtomicBool::new(false),
+                wake: WakeQueue::new(),
             }));
             self.registered += 1;
         }
@@ -143,8 +125,7 @@ impl<D> Loop<D> {
             return;
         };
         let mut ids = std::mem::take(&mut self.async_spare);
-        shared.queued.store(false, Ordering::Release);
-        std::mem::swap(&mut ids, &mut *shared.queue.lock());
+        shared.wake.take(&mut ids);
         let mut i = 0;
         while i < ids.len() {
             let id = ids[i];
@@ -154,9 +135,7 @@ impl<D> Loop<D> {
                     // Cleared before the callback: a send from inside it
                     // (or racing with it) queues the handle again.
                     Body::Async(flag) => {
-                        // AcqRel: what a sender wrote before a send that
-                        // coalesced into this one is visible to the callback.
-                        flag.pending.swap(false, Ordering::AcqRel);
+                        flag.begin_callback();
                         true
                     }
                     _ => false,
@@ -167,9 +146,7 @@ impl<D> Loop<D> {
                 self.invoke(id.index, CbArg::None, data);
                 if self.panic.is_some() {
                     // Not yet served: their flags are still set, queue them again.
-                    shared.queue.lock().extend_from_slice(&ids[i..]);
-                    shared.queued.store(true, Ordering::Release);
-                    if i < ids.len() {
+                    if shared.wake.requeue(&ids[i..]) {
                         let _ = shared.waker.wake();
                     }
                     break;

@@ -87,10 +87,12 @@ mod poll;
 mod queue;
 mod request;
 mod signal;
+mod sync;
 mod time;
 mod timer;
 mod token;
 mod trace;
+mod wakeup;
 
 pub use async_handle::AsyncSender;
 pub use builder::LoopBuilder;
