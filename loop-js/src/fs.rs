@@ -174,7 +174,8 @@ fn done<T: Into<Out> + 'static>(id: u32) -> impl FnOnce(&mut Loop<Host>, &mut Ho
 }
 
 fn queued(ctx: &Ctx<'_>, r: std::result::Result<loop_fs::ReqId, loop_fs::Error>) -> Result<()> {
-    r.map(|_| ()).map_err(|e| Exception::throw_internal(ctx, &format!("fs: {e}")))
+    r.map(|_| ())
+        .map_err(|e| Exception::throw_internal(ctx, &format!("fs: {e}")))
 }
 
 /// Runs `f` with the loop (fs requests are made from JavaScript only).
@@ -183,13 +184,20 @@ fn with_loop<'js>(
     f: impl FnOnce(&mut Loop<Host>) -> std::result::Result<loop_fs::ReqId, loop_fs::Error>,
 ) -> Result<()> {
     if !LP.is_set() {
-        return Err(Exception::throw_internal(ctx, "loop-js: no loop to queue on"));
+        return Err(Exception::throw_internal(
+            ctx,
+            "loop-js: no loop to queue on",
+        ));
     }
     queued(ctx, LP.with(f))
 }
 
 /// A synchronous result, or its error thrown as the JS side's description.
-fn sync<'js, T: Into<Out>>(ctx: &Ctx<'js>, shared: &Shared, r: io::Result<T>) -> Result<Value<'js>> {
+fn sync<'js, T: Into<Out>>(
+    ctx: &Ctx<'js>,
+    shared: &Shared,
+    r: io::Result<T>,
+) -> Result<Value<'js>> {
     match r {
         Ok(v) => out_to_js(ctx, shared, v.into()),
         Err(e) => {
@@ -237,23 +245,33 @@ fn position(p: f64) -> Option<u64> {
 
 /// Adds the fs natives to `o`.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) -> Result<()> {
-    set(ctx, o, "fsStat", |ctx: Ctx<'js>, id: u32, path: String, l: bool| {
-        with_loop(&ctx, |lp| {
-            if l {
-                lfs::lstat(lp, path, done::<Metadata>(id))
-            } else {
-                lfs::stat(lp, path, done::<Metadata>(id))
-            }
-        })
-    })?;
+    set(
+        ctx,
+        o,
+        "fsStat",
+        |ctx: Ctx<'js>, id: u32, path: String, l: bool| {
+            with_loop(&ctx, |lp| {
+                if l {
+                    lfs::lstat(lp, path, done::<Metadata>(id))
+                } else {
+                    lfs::stat(lp, path, done::<Metadata>(id))
+                }
+            })
+        },
+    )?;
     let sh = shared.clone();
     set(ctx, o, "fsFstat", move |ctx: Ctx<'js>, id: u32, fd: i32| {
         let f = fd_of(&ctx, &sh, fd, "fstat")?;
         with_loop(&ctx, |lp| lfs::fstat(lp, &f, done::<Metadata>(id)))
     })?;
-    set(ctx, o, "fsReadFile", |ctx: Ctx<'js>, id: u32, path: String| {
-        with_loop(&ctx, |lp| lfs::read_file(lp, path, done::<Vec<u8>>(id)))
-    })?;
+    set(
+        ctx,
+        o,
+        "fsReadFile",
+        |ctx: Ctx<'js>, id: u32, path: String| {
+            with_loop(&ctx, |lp| lfs::read_file(lp, path, done::<Vec<u8>>(id)))
+        },
+    )?;
     set(
         ctx,
         o,
@@ -269,9 +287,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
             })
         },
     )?;
-    set(ctx, o, "fsUnlink", |ctx: Ctx<'js>, id: u32, path: String| {
-        with_loop(&ctx, |lp| lfs::unlink(lp, path, done::<()>(id)))
-    })?;
+    set(
+        ctx,
+        o,
+        "fsUnlink",
+        |ctx: Ctx<'js>, id: u32, path: String| {
+            with_loop(&ctx, |lp| lfs::unlink(lp, path, done::<()>(id)))
+        },
+    )?;
     set(ctx, o, "fsRmdir", |ctx: Ctx<'js>, id: u32, path: String| {
         with_loop(&ctx, |lp| lfs::rmdir(lp, path, done::<()>(id)))
     })?;
@@ -289,9 +312,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
             })
         },
     )?;
-    set(ctx, o, "fsReaddir", |ctx: Ctx<'js>, id: u32, path: String| {
-        with_loop(&ctx, |lp| lfs::readdir(lp, path, done::<Vec<Dirent>>(id)))
-    })?;
+    set(
+        ctx,
+        o,
+        "fsReaddir",
+        |ctx: Ctx<'js>, id: u32, path: String| {
+            with_loop(&ctx, |lp| lfs::readdir(lp, path, done::<Vec<Dirent>>(id)))
+        },
+    )?;
     set(
         ctx,
         o,
@@ -351,7 +379,12 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
         ctx,
         o,
         "fsSync",
-        move |ctx: Ctx<'js>, op: String, a: Value<'js>, b: Value<'js>, c: Value<'js>| -> Result<Value<'js>> {
+        move |ctx: Ctx<'js>,
+              op: String,
+              a: Value<'js>,
+              b: Value<'js>,
+              c: Value<'js>|
+              -> Result<Value<'js>> {
             let s = |v: &Value<'js>| -> String {
                 v.as_string()
                     .and_then(|s| s.to_string().ok())
@@ -373,7 +406,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
                 "mkdir" => sync(&ctx, &sh, blocking::mkdir(s(&a), n(&b) as u32)),
                 "readdir" => sync(&ctx, &sh, blocking::readdir(s(&a))),
                 "rename" => sync(&ctx, &sh, blocking::rename(s(&a), s(&b))),
-                other => Err(Exception::throw_internal(&ctx, &format!("fs: no sync op {other}"))),
+                other => Err(Exception::throw_internal(
+                    &ctx,
+                    &format!("fs: no sync op {other}"),
+                )),
             }
         },
     )?;

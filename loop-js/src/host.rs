@@ -112,13 +112,7 @@ impl Host {
         self.enter_with(lp, kind, id, None)
     }
 
-    fn enter_with(
-        &mut self,
-        lp: &mut Loop<Host>,
-        kind: u32,
-        id: u32,
-        arg: Option<&str>,
-    ) -> i32 {
+    fn enter_with(&mut self, lp: &mut Loop<Host>, kind: u32, id: u32, arg: Option<&str>) -> i32 {
         if self.shared.fatal.get() {
             return 0;
         }
@@ -324,9 +318,9 @@ pub(crate) fn run(source: &str, argv: Vec<String>) -> Result<i32, Error> {
         let Some(entry) = tracker_shared.entry.borrow().clone() else {
             return;
         };
-        let r = entry.restore(&ctx).and_then(|f| {
-            f.call::<_, Value>((kind::TRACK, u32::from(handled), promise, reason))
-        });
+        let r = entry
+            .restore(&ctx)
+            .and_then(|f| f.call::<_, Value>((kind::TRACK, u32::from(handled), promise, reason)));
         if let Err(e) = r {
             report_failure(&ctx, &tracker_shared, e);
         }
@@ -376,7 +370,9 @@ fn main_module(lp: &mut Loop<Host>, host: &mut Host, source: &str) -> Result<i32
         if host.shared.fatal.get() {
             return Ok(host.shared.code.get());
         }
-        lp.make_callback(host, "beforeExit", |lp, h| h.enter(lp, kind::BEFORE_EXIT, 0));
+        lp.make_callback(host, "beforeExit", |lp, h| {
+            h.enter(lp, kind::BEFORE_EXIT, 0)
+        });
         if !lp.is_alive() {
             break;
         }

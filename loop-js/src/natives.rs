@@ -22,7 +22,10 @@ fn with_loop<'js, R>(ctx: &Ctx<'js>, f: impl FnOnce(&mut Loop<Host>) -> R) -> Re
     if LP.is_set() {
         Ok(LP.with(f))
     } else {
-        Err(Exception::throw_internal(ctx, "loop-js: no loop to schedule on"))
+        Err(Exception::throw_internal(
+            ctx,
+            "loop-js: no loop to schedule on",
+        ))
     }
 }
 
@@ -121,16 +124,21 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
     })?;
 
     let sh = shared.clone();
-    set_fn(ctx, &o, "setImmediate", move |ctx: Ctx<'js>, id: u32| -> Result<()> {
-        let im = with_loop(&ctx, |lp| {
-            lp.set_immediate(move |lp, h: &mut Host| {
-                h.shared.immediates.borrow_mut().remove(&id);
-                h.enter(lp, kind::IMMEDIATE, id);
-            })
-        })?;
-        sh.immediates.borrow_mut().insert(id, im);
-        Ok(())
-    })?;
+    set_fn(
+        ctx,
+        &o,
+        "setImmediate",
+        move |ctx: Ctx<'js>, id: u32| -> Result<()> {
+            let im = with_loop(&ctx, |lp| {
+                lp.set_immediate(move |lp, h: &mut Host| {
+                    h.shared.immediates.borrow_mut().remove(&id);
+                    h.enter(lp, kind::IMMEDIATE, id);
+                })
+            })?;
+            sh.immediates.borrow_mut().insert(id, im);
+            Ok(())
+        },
+    )?;
 
     let sh = shared.clone();
     set_fn(ctx, &o, "clearImmediate", move |ctx: Ctx<'js>, id: u32| {
@@ -162,10 +170,15 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
     )?;
 
     let sh = shared.clone();
-    set_fn(ctx, &o, "write", move |fd: i32, s: rquickjs::String<'js>| -> Result<()> {
-        sh.out.write(fd, &s.to_string()?);
-        Ok(())
-    })?;
+    set_fn(
+        ctx,
+        &o,
+        "write",
+        move |fd: i32, s: rquickjs::String<'js>| -> Result<()> {
+            sh.out.write(fd, &s.to_string()?);
+            Ok(())
+        },
+    )?;
 
     let sh = shared.clone();
     set_fn(ctx, &o, "fatal", move |code: i32| {
@@ -210,13 +223,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
     )?;
 
     set_fn(ctx, &o, "readFile", |ctx: Ctx<'js>, path: String| {
-        std::fs::read_to_string(&path).map_err(|e| {
-            Exception::throw_message(&ctx, &format!("{e}: {path}"))
-        })
+        std::fs::read_to_string(&path)
+            .map_err(|e| Exception::throw_message(&ctx, &format!("{e}: {path}")))
     })?;
 
     set_fn(ctx, &o, "isFile", |path: String| {
-        std::fs::metadata(path).map(|m| m.is_file()).unwrap_or(false)
+        std::fs::metadata(path)
+            .map(|m| m.is_file())
+            .unwrap_or(false)
     })?;
 
     // [state, result]: 0 pending, 1 fulfilled, 2 rejected (for inspect).
@@ -229,7 +243,10 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
             Ok(match p.state() {
                 PromiseState::Pending => vec![Value::new_int(ctx, 0)],
                 PromiseState::Resolved => {
-                    let v: Value = p.result().and_then(|r| r.ok()).unwrap_or_else(|| Value::new_undefined(ctx.clone()));
+                    let v: Value = p
+                        .result()
+                        .and_then(|r| r.ok())
+                        .unwrap_or_else(|| Value::new_undefined(ctx.clone()));
                     vec![Value::new_int(ctx, 1), v]
                 }
                 PromiseState::Rejected => {

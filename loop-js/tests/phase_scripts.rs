@@ -102,7 +102,10 @@ fn compare_one(c: &Case, tmp: &Path) -> Option<String> {
     // difference that the same run does not repeat. An ordering bug does.
     let (lj_again, _) = run_with(&loop_js(), &file, &[], tmp);
     if lj_again == node {
-        eprintln!("note: {}: loop-js differed once, matched on a second run (a stall)", c.name);
+        eprintln!(
+            "note: {}: loop-js differed once, matched on a second run (a stall)",
+            c.name
+        );
         return None;
     }
     Some(format!(
@@ -143,7 +146,12 @@ fn project_cases_run_as_javascript() {
     let n = cases.len();
     let failures = compare(cases, tmp.path());
     keep_if(&failures, tmp);
-    assert!(failures.is_empty(), "{} of {n} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -163,7 +171,12 @@ fn public_cases_run_as_javascript() {
     let n = cases.len();
     let failures = compare(cases, tmp.path());
     keep_if(&failures, tmp);
-    assert!(failures.is_empty(), "{} of {n} differ:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

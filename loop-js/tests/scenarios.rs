@@ -95,7 +95,9 @@ fn exit_codes_and_stderr() {
     let (node, lj, err) = both(&dir.join("timers-delays.js"), &[], &dir);
     assert_eq!(lj, node);
     assert!(
-        err.contains("TimeoutOverflowWarning: 2147483648 does not fit into a 32-bit signed integer."),
+        err.contains(
+            "TimeoutOverflowWarning: 2147483648 does not fit into a 32-bit signed integer."
+        ),
         "stderr: {err}"
     );
 }
