@@ -59,6 +59,10 @@ pub(crate) mod kind {
     pub const MAIN: u32 = 8;
     /// Complete fs request `id` with `a` = `[error, value]`.
     pub const FS: u32 = 9;
+    /// Net event `a` = `[event, ...args]` for server or socket `id`.
+    pub const NET: u32 = 10;
+    /// Signal `id` was delivered.
+    pub const SIGNAL: u32 = 11;
 }
 
 /// The bootstrap, evaluated once: an expression whose value is a function
@@ -70,6 +74,7 @@ const BOOTSTRAP: &str = concat!(
     include_str!("js/bootstrap.js"),
     include_str!("js/buffer.js"),
     include_str!("js/fs.js"),
+    include_str!("js/net.js"),
     include_str!("js/main.js"),
     "\n})"
 );
@@ -87,12 +92,29 @@ pub(crate) struct Shared {
     pub(crate) immediates: RefCell<HashMap<u32, Immediate>>,
     /// JS file descriptors (raw fds) to loop-fs's descriptors, until closed.
     pub(crate) fds: RefCell<HashMap<i32, loop_fs::fs::Fd>>,
+    /// JS server ids to loop-net servers.
+    pub(crate) servers: RefCell<HashMap<u32, loop_net::Server>>,
+    /// JS socket ids to loop-net sockets, until their `'close'`.
+    pub(crate) sockets: RefCell<HashMap<u32, loop_net::Socket>>,
+    /// Signal numbers to their watchers (`process.on('SIGINT')`).
+    pub(crate) signals: RefCell<HashMap<i32, loop_core::SignalId>>,
+    /// The last server or socket id handed out.
+    pub(crate) net_ids: Cell<u32>,
     /// The tracker saw an unhandled rejection not yet processed.
     pub(crate) rejections: Cell<bool>,
     /// The bootstrap's entry point, for the rejection tracker.
     pub(crate) entry: RefCell<Option<Persistent<Function<'static>>>>,
     /// `performance.now()`'s and `process.hrtime()`'s origin.
     pub(crate) start: Instant,
+}
+
+impl Shared {
+    /// A fresh id for a server or socket (JS ids are never reused).
+    pub(crate) fn next_net_id(&self) -> u32 {
+        let id = self.net_ids.get().wrapping_add(1);
+        self.net_ids.set(id);
+        id
+    }
 }
 
 /// The loop's state: the engine and the table of JS timers.
@@ -282,6 +304,10 @@ pub(crate) fn run(source: &str, argv: Vec<String>) -> Result<i32, Error> {
         timers: RefCell::new(HashMap::new()),
         immediates: RefCell::new(HashMap::new()),
         fds: RefCell::new(HashMap::new()),
+        servers: RefCell::new(HashMap::new()),
+        sockets: RefCell::new(HashMap::new()),
+        signals: RefCell::new(HashMap::new()),
+        net_ids: Cell::new(0),
         rejections: Cell::new(false),
         entry: RefCell::new(None),
         start: Instant::now(),

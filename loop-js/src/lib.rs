@@ -41,6 +41,7 @@
 mod fs;
 mod host;
 mod natives;
+mod net;
 mod output;
 
 pub use host::Host;

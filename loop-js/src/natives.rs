@@ -268,6 +268,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<
         String::from_utf8_lossy(&crate::fs::latin1(&s)).into_owned()
     })?;
     crate::fs::install(ctx, &o, shared.clone())?;
+    crate::net::install(ctx, &o, shared.clone())?;
 
     o.set("pid", std::process::id())?;
     o.set("ppid", std::os::unix::process::parent_id())?;

@@ -22,6 +22,8 @@ const K_TRACK = 6;
 const K_UNCAUGHT = 7;
 const K_MAIN = 8;
 const K_FS = 9;
+const K_NET = 10;
+const K_SIGNAL = 11;
 const TIMEOUT_MAX = 2 ** 31 - 1;
 
 // ---------- Node's argument errors ----------
@@ -687,6 +689,7 @@ const builtins = {
   fs: () => fsModule,
   'fs/promises': () => fsModule.promises,
   buffer: () => bufferModule,
+  net: () => netModule,
 };
 
 const moduleCache = Object.create(null);

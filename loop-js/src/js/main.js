@@ -43,6 +43,8 @@ return function entry(kind, id, a, b) {
       case K_UNCAUGHT: return void onUncaught(a);
       case K_MAIN: return runMain(a);
       case K_FS: return runFs(id, a);
+      case K_NET: return runNet(id, a);
+      case K_SIGNAL: return runSignal(id);
       default: return undefined;
     }
   } catch (e) {
