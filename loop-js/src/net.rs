@@ -91,7 +91,7 @@ impl Info {
     }
 
     /// `[remote, local, bytesRead, bytesWritten, writableLength]`.
-    fn to_js<'js>(self, ctx: &Ctx<'js>) -> Result<Array<'js>> {
+    fn into_js<'js>(self, ctx: &Ctx<'js>) -> Result<Array<'js>> {
         let arr = Array::new(ctx.clone())?;
         arr.set(0, addr_to_js(ctx, self.remote)?)?;
         arr.set(1, addr_to_js(ctx, self.local)?)?;
@@ -144,7 +144,7 @@ fn wire_socket(lp: &mut Loop<Host>, s: Socket, id: u32) {
         let info = Info::of(lp, s);
         emit(lp, h, id, "close", move |ctx, a| {
             a.set(1, had_error)?;
-            a.set(2, info.to_js(ctx)?)
+            a.set(2, info.into_js(ctx)?)
         })
     });
 }
@@ -391,7 +391,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
                 return Array::new(ctx.clone());
             };
             let info = with_loop(&ctx, |lp| Info::of(lp, s))?;
-            info.to_js(&ctx)
+            info.into_js(&ctx)
         },
     )?;
 
