@@ -39,7 +39,8 @@ scoped_thread_local!(
 
 /// What `entry` is asked to do (the JS side's `K_*` constants).
 pub(crate) mod kind {
-    /// Run the next queued `process.nextTick` callback.
+    /// Run the segment of `process.nextTick` callbacks at the FIFO's head;
+    /// `id` 1: nothing is queued behind its loop-core tick.
     pub const TICK: u32 = 0;
     /// Run timer `id` (a timeout or an interval).
     pub const TIMER: u32 = 1;

@@ -53,10 +53,13 @@ fn set_fn<'js, P>(
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, shared: Rc<Shared>) -> Result<Object<'js>> {
     let o = Object::new(ctx.clone())?;
 
+    // One loop-core tick for a segment of JS ticks (see bootstrap.js);
+    // it tells the JS side whether anything is queued behind it.
     set_fn(ctx, &o, "nextTick", |ctx: Ctx<'js>| {
         with_loop(&ctx, |lp| {
             lp.next_tick(|lp, h: &mut Host| {
-                h.enter(lp, kind::TICK, 0);
+                let clean = lp.queued_ticks().0 == 0;
+                h.enter(lp, kind::TICK, u32::from(clean));
             })
         })
     })?;

@@ -78,7 +78,6 @@ process.execPath = execPath;
 process.execArgv = [];
 process.env = env;
 process.exitCode = undefined;
-process._exiting = false;
 process.pid = natives.pid;
 process.ppid = natives.ppid;
 process.cwd = () => natives.cwd();
@@ -140,42 +139,96 @@ function doEmitWarning(warning) {
 
 // ---------- nextTick ----------
 
-// FIFO of [callback, args]; the host runs one per loop-core tick.
-let tickQueue = [];
+// The JS tick FIFO, in segments. A segment is a run of ticks with one
+// loop-core tick (`natives.nextTick`) standing for all of them: when
+// loop-core runs it, `runTicks` runs the segment's ticks, those they queue
+// included, in FIFO order. That is exactly Node's order as long as no
+// other loop-core tick sits between two ticks of a segment, so a new
+// segment (a new loop-core tick, queued behind whatever is queued by then)
+// starts whenever that could have happened:
+// - `needNewSegment` is true whenever JavaScript is entered, except when
+//   loop-core runs a segment's tick with nothing queued behind it
+//   (`clean`): then that segment stays open and the ticks it queues join
+//   it (they are at the very end of the queue either way);
+// - after every native call that may queue a loop-core tick itself (fs,
+//   net, signals: `fenced` below), and whenever JavaScript returns to the
+//   host (`entry`'s end).
+// A tick chain thus runs as one loop-core tick, without a crossing per
+// tick; ordering is loop-core's, tick for tick.
+let tickQueue = []; // cb, args, segment, cb, args, segment, ...
 let tickHead = 0;
+let needNewSegment = true;
+let openSegment = 0;
+let lastSegment = 0;
 
-// No rest parameter: an array per call is most of a tick's cost in an
-// interpreter.
-function nextTick(callback) {
+// `process._exiting` as a plain variable too (this runs once per tick).
+let exiting = false;
+Object.defineProperty(process, '_exiting', {
+  get() { return exiting; },
+  set(v) { exiting = !!v; },
+  enumerable: false,
+  configurable: true,
+});
+
+function nextTick(callback, ...args) {
   if (typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
-  if (process._exiting) return;
-  let args;
-  const n = arguments.length;
-  if (n > 1) {
-    args = new Array(n - 1);
-    for (let i = 1; i < n; i++) args[i - 1] = arguments[i];
+  if (exiting) return;
+  if (needNewSegment) {
+    needNewSegment = false;
+    openSegment = ++lastSegment;
+    scheduleTick();
   }
-  tickQueue.push(callback, args);
-  scheduleTick();
+  tickQueue.push(callback, args.length === 0 ? undefined : args, openSegment);
 }
 const scheduleTick = natives.nextTick;
 process.nextTick = nextTick;
 
-function runTick() {
-  const cb = tickQueue[tickHead];
-  const args = tickQueue[tickHead + 1];
-  tickQueue[tickHead] = undefined;
-  tickQueue[tickHead + 1] = undefined;
-  tickHead += 2;
-  if (tickHead === tickQueue.length) {
-    tickQueue.length = 0;
-    tickHead = 0;
-  } else if (tickHead > 4096 && tickHead * 2 > tickQueue.length) {
-    tickQueue = tickQueue.slice(tickHead);
-    tickHead = 0;
+// Runs the segment at the FIFO's head; `clean`: nothing is queued behind
+// its loop-core tick.
+function runTicks(clean) {
+  const seg = tickQueue[tickHead + 2];
+  if (clean) {
+    needNewSegment = false;
+    openSegment = seg;
+  } else {
+    needNewSegment = true;
   }
-  if (args === undefined) cb();
-  else cb(...args);
+  while (tickHead < tickQueue.length && tickQueue[tickHead + 2] === seg) {
+    const cb = tickQueue[tickHead];
+    const args = tickQueue[tickHead + 1];
+    tickQueue[tickHead] = undefined;
+    tickQueue[tickHead + 1] = undefined;
+    tickHead += 3;
+    if (tickHead === tickQueue.length) {
+      tickQueue.length = 0;
+      tickHead = 0;
+    } else if (tickHead > 6144 && tickHead * 2 > tickQueue.length) {
+      tickQueue = tickQueue.slice(tickHead);
+      tickHead = 0;
+    }
+    try {
+      if (args === undefined) cb();
+      else cb(...args);
+    } catch (e) {
+      if (!onUncaught(e)) return;
+    }
+  }
+}
+
+// Natives that may queue a loop-core tick of their own (loop-fs and
+// loop-net queue error, listening and close events on ticks): a JS tick
+// queued after one must come after that tick.
+for (const k of Object.keys(natives)) {
+  if (/^(fs|server|socket|connect|signal)/.test(k) && k !== 'fsFlags') {
+    const f = natives[k];
+    natives[k] = function fenced(...a) {
+      try {
+        return f(...a);
+      } finally {
+        needNewSegment = true;
+      }
+    };
+  }
 }
 
 // ---------- queueMicrotask ----------

@@ -31,9 +31,18 @@ function emitExit() {
 }
 
 return function entry(kind, id, a, b) {
+  if (kind === K_TICK) {
+    try {
+      runTicks(id === 1);
+    } catch (e) {
+      onUncaught(e);
+    }
+    needNewSegment = true;
+    return 0;
+  }
+  needNewSegment = true;
   try {
     switch (kind) {
-      case K_TICK: return runTick();
       case K_TIMER: return runTimer(id);
       case K_IMMEDIATE: return runImmediate(id);
       case K_REJECTIONS: return processRejections();
@@ -50,5 +59,7 @@ return function entry(kind, id, a, b) {
   } catch (e) {
     onUncaught(e);
     return 0;
+  } finally {
+    needNewSegment = true;
   }
 };
