@@ -522,14 +522,31 @@ console.groupCollapsed = console.group;
 
 // ---------- uncaught exceptions and rejections ----------
 
-// What Node prints for a fatal exception (to stderr; the frames are the
-// engine's).
+// What Node prints for a fatal exception (to stderr): where it was
+// thrown (file, line, the line itself, a caret), the error as inspect
+// shows it, the version. The frames are the engine's; the caret sits
+// under the line's first character (V8 points at the throw itself).
+function sourceExcerpt(err) {
+  const stack = typeof err.stack === 'string' ? err.stack : '';
+  const m = /\(?((?:\/|[A-Za-z]:)[^():]*):(\d+)(?::\d+)?\)?\s*$/m.exec(stack.split('\n').find((l) => /:\d+/.test(l)) || '');
+  if (m === null) return '';
+  try {
+    const line = natives.readFile(m[1]).split('\n')[Number(m[2]) - 1];
+    if (line === undefined) return '';
+    const indent = line.length - line.trimStart().length;
+    return `${m[1]}:${m[2]}\n${line}\n${' '.repeat(indent)}^\n\n`;
+  } catch (e) {
+    return '';
+  }
+}
+
 function fatalText(err) {
   let text;
   if (isError(err)) {
-    text = inspect(err);
+    text = sourceExcerpt(err) + inspect(err);
   } else {
-    text = `Uncaught ${inspect(err)}`;
+    text = `Uncaught ${inspect(err)}\n` +
+      '(Use `node --trace-uncaught ...` to show where the exception was thrown)';
   }
   return `${text}\n\nNode.js ${process.version}\n`;
 }
@@ -575,7 +592,9 @@ function unhandledRejectionError(reason) {
     'function without a catch block, or by rejecting a promise which was not handled ' +
     `with .catch(). The promise rejected with the reason "${inspect(reason)}".`);
   err.code = 'ERR_UNHANDLED_REJECTION';
-  err.name = 'UnhandledPromiseRejection';
+  Object.defineProperty(err, 'name', { value: 'UnhandledPromiseRejection', configurable: true, writable: true });
+  // Node's has no frames (it is made in processPromiseRejections).
+  Object.defineProperty(err, 'stack', { value: `UnhandledPromiseRejection: ${err.message}`, configurable: true, writable: true });
   return err;
 }
 
