@@ -7,7 +7,7 @@
 //! callback. The loop clears the flag *before* calling back, so a send made
 //! from inside the callback (or racing with it) is never lost.
 
-use crate::callback::{AnyCb, CbArg};
+use crate::callback::{self, CbArg};
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Loop};
 use crate::handle::{AsyncId, HandleId, HandleKind};
@@ -90,7 +90,7 @@ impl<D> Loop<D> {
             Body::Async(Arc::new(AsyncFlag::default())),
             false,
         );
-        self.handles[id.index as usize].cb = Some(AnyCb::Plain(Box::new(cb)));
+        self.handles[id.index as usize].cb = Some(callback::plain(cb));
         self.handles.activate(id.index);
         Ok(AsyncId(id))
     }

@@ -23,22 +23,38 @@ use crate::io::Ready;
 use crate::trace::{CallbackKind, TraceEvent};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
-/// A handle callback.
-pub(crate) type Cb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 /// A callback that runs once: ticks, microtasks, deferred and close callbacks.
 pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
-/// A signal callback, given the signal number.
-pub(crate) type SignalCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, i32)>;
 /// A host's microtask queue runner ([`Loop::set_host_microtasks`]).
 pub type HostMicrotasks<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
-/// An I/O callback, given the readiness.
-pub(crate) type IoCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Ready)>;
 
-/// A handle's callback, of whichever signature its kind uses.
-pub(crate) enum AnyCb<D> {
-    Plain(Cb<D>),
-    Signal(SignalCb<D>),
-    Io(IoCb<D>),
+/// A handle's callback, whatever its kind: one thin box (16 bytes in the
+/// slot), the kind's own argument passed as a [`CbArg`]. User closures are
+/// wrapped before they are boxed ([`plain`], [`signal`], [`io`]), so the
+/// wrapper costs no second allocation.
+pub(crate) type AnyCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, CbArg)>;
+
+/// A plain handle callback (timer, idle, prepare, check, async).
+pub(crate) fn plain<D>(mut f: impl FnMut(&mut Loop<D>, &mut D) + 'static) -> AnyCb<D> {
+    Box::new(move |lp, data, _| f(lp, data))
+}
+
+/// A signal callback, given the signal number.
+pub(crate) fn signal<D>(mut f: impl FnMut(&mut Loop<D>, &mut D, i32) + 'static) -> AnyCb<D> {
+    Box::new(move |lp, data, arg| {
+        if let CbArg::Signal(s) = arg {
+            f(lp, data, s)
+        }
+    })
+}
+
+/// An I/O callback, given the readiness.
+pub(crate) fn io<D>(mut f: impl FnMut(&mut Loop<D>, &mut D, Ready) + 'static) -> AnyCb<D> {
+    Box::new(move |lp, data, arg| {
+        if let CbArg::Io(r) = arg {
+            f(lp, data, r)
+        }
+    })
 }
 
 /// What a callback is given beyond the loop and the data.
@@ -76,12 +92,7 @@ impl<D> Loop<D> {
         let id = HandleId { index: idx, gen };
         tracing::trace!(kind = kind.name(), handle = %id, "callback");
         self.record(CallbackKind::Handle(kind), Some(id));
-        let r = catch_unwind(AssertUnwindSafe(|| match (&mut cb, arg) {
-            (AnyCb::Plain(f), _) => f(self, data),
-            (AnyCb::Signal(f), CbArg::Signal(s)) => f(self, data, s),
-            (AnyCb::Io(f), CbArg::Io(r)) => f(self, data, r),
-            _ => {}
-        }));
+        let r = catch_unwind(AssertUnwindSafe(|| cb(self, data, arg)));
         if let Some(slot) = self.handles.get_mut(idx as usize) {
             if slot.gen == gen {
                 slot.set_running(false);

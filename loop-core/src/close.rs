@@ -34,11 +34,12 @@ impl<D> Loop<D> {
         }
         let slot = &mut self.handles[id.index as usize];
         slot.mark_closing();
-        slot.close_cb = on_close;
         if let Body::Async(flag) = &slot.body {
             flag.close();
         }
-        self.closing.push(id.index);
+        // The close callback waits in the closing list, not in the slot:
+        // slots stay small, and only closing handles pay for it.
+        self.closing.push((id.index, on_close));
         Ok(())
     }
 
@@ -71,11 +72,11 @@ impl<D> Loop<D> {
         self.enter(Phase::Close);
         // Handles closed from a close callback wait for the next pass.
         let mut batch = std::mem::take(&mut self.closing);
-        while let Some(idx) = batch.pop() {
+        while let Some((idx, close_cb)) = batch.pop() {
             // The id stays valid (closing, inactive) during its close
             // callback, as in libuv; the slot goes right after it.
             let slot = &mut self.handles[idx as usize];
-            let (kind, close_cb) = (slot.kind, slot.close_cb.take());
+            let kind = slot.kind;
             let id = HandleId {
                 index: idx,
                 gen: slot.gen,

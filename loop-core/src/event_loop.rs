@@ -101,7 +101,7 @@ pub struct Loop<D = ()> {
     pub(crate) queue_spare: Vec<u32>,
     pub(crate) pending: VecDeque<Job<D>>,
     /// Closing handles, in `close` order (their callbacks run in reverse).
-    pub(crate) closing: Vec<u32>,
+    pub(crate) closing: Vec<(u32, Option<Job<D>>)>,
     pub(crate) stop_flag: bool,
     pub(crate) running: bool,
     pub(crate) phase: Phase,

@@ -21,18 +21,13 @@ impl<D> Loop<D> {
         self.insert_handle(kind, Body::Queue { pass: 0 }, internal)
     }
 
-    pub(crate) fn queue_start_idx(
-        &mut self,
-        q: usize,
-        idx: u32,
-        cb: Option<crate::callback::Cb<D>>,
-    ) {
+    pub(crate) fn queue_start_idx(&mut self, q: usize, idx: u32, cb: Option<AnyCb<D>>) {
         let slot = &mut self.handles[idx as usize];
         if slot.is_active() {
             return;
         }
         // `None`: an internal handle that only needs to be active.
-        slot.cb = cb.map(AnyCb::Plain);
+        slot.cb = cb;
         self.queues[q].insert(0, idx);
         self.handles.activate(idx);
     }
@@ -76,7 +71,7 @@ macro_rules! queue_handle {
                 cb: impl FnMut(&mut Loop<D>, &mut D) + 'static,
             ) -> Result<()> {
                 self.slot_mut(concat!($kind, "_start"), h.0)?;
-                self.queue_start_idx($q, h.0.index, Some(Box::new(cb)));
+                self.queue_start_idx($q, h.0.index, Some(crate::callback::plain(cb)));
                 Ok(())
             }
 

@@ -10,7 +10,6 @@
 //! mio is edge-triggered: a callback should read or write until
 //! `WouldBlock`, or remember that more is pending.
 
-use crate::callback::AnyCb;
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, IoId};
@@ -47,7 +46,7 @@ impl<D> Loop<D> {
     /// source registered under [`Loop::io_token`].
     pub fn io_init(&mut self, cb: impl FnMut(&mut Loop<D>, &mut D, Ready) + 'static) -> IoId {
         let id = self.insert_handle(HandleKind::Io, Body::Io, false);
-        self.handles[id.index as usize].cb = Some(AnyCb::Io(Box::new(cb)));
+        self.handles[id.index as usize].cb = Some(crate::callback::io(cb));
         IoId(id)
     }
 

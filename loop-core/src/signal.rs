@@ -12,7 +12,7 @@
 //! that other registrations may share, so once watched, a signal stays
 //! caught for the life of the process and is ignored while nobody watches.
 
-use crate::callback::{AnyCb, CbArg};
+use crate::callback::CbArg;
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, SignalId};
@@ -78,7 +78,13 @@ impl<D> Loop<D> {
         signum: i32,
         cb: impl FnMut(&mut Loop<D>, &mut D, i32) + 'static,
     ) -> Result<()> {
-        self.signal_arm("signal_start", h, signum, false, Box::new(cb))
+        self.signal_arm(
+            "signal_start",
+            h,
+            signum,
+            false,
+            crate::callback::signal(cb),
+        )
     }
 
     /// Like [`Loop::signal_start`], but the watcher stops itself after the
@@ -89,7 +95,13 @@ impl<D> Loop<D> {
         signum: i32,
         cb: impl FnMut(&mut Loop<D>, &mut D, i32) + 'static,
     ) -> Result<()> {
-        self.signal_arm("signal_start_oneshot", h, signum, true, Box::new(cb))
+        self.signal_arm(
+            "signal_start_oneshot",
+            h,
+            signum,
+            true,
+            crate::callback::signal(cb),
+        )
     }
 
     fn signal_arm(
@@ -98,7 +110,7 @@ impl<D> Loop<D> {
         h: SignalId,
         signum: i32,
         once: bool,
-        cb: crate::callback::SignalCb<D>,
+        cb: crate::callback::AnyCb<D>,
     ) -> Result<()> {
         self.slot_mut(op, h.0)?;
         if !(1..=MAX_SIGNUM).contains(&signum) || forbidden(signum) {
@@ -109,7 +121,7 @@ impl<D> Loop<D> {
         }
         self.watch_signal(op, signum)?;
         let slot = &mut self.handles[h.0.index as usize];
-        slot.cb = Some(AnyCb::Signal(cb));
+        slot.cb = Some(cb);
         let arm = match slot.body {
             Body::Signal { arm, .. } => arm.wrapping_add(1),
             _ => 0,

@@ -11,7 +11,7 @@
 //! does not fire. A repeating timer is re-armed from the loop time *before*
 //! its callback (drift, no catch-up), as `uv_timer_again` does.
 
-use crate::callback::{AnyCb, Cb, CbArg};
+use crate::callback::{AnyCb, CbArg};
 use crate::error::{Error, Result};
 use crate::event_loop::{Body, Loop};
 use crate::handle::{HandleKind, TimerId};
@@ -40,7 +40,7 @@ impl<D> Loop<D> {
         cb: impl FnMut(&mut Loop<D>, &mut D) + 'static,
     ) -> TimerId {
         let t = self.timer_init();
-        self.timer_arm(t.0.index, timeout, repeat, Some(Box::new(cb)));
+        self.timer_arm(t.0.index, timeout, repeat, Some(crate::callback::plain(cb)));
         t
     }
 
@@ -55,16 +55,16 @@ impl<D> Loop<D> {
         cb: impl FnMut(&mut Loop<D>, &mut D) + 'static,
     ) -> Result<()> {
         self.slot_mut("timer_start", t.0)?;
-        self.timer_arm(t.0.index, timeout, repeat, Some(Box::new(cb)));
+        self.timer_arm(t.0.index, timeout, repeat, Some(crate::callback::plain(cb)));
         Ok(())
     }
 
-    fn timer_arm(&mut self, idx: u32, timeout: u64, repeat: u64, cb: Option<Cb<D>>) {
+    fn timer_arm(&mut self, idx: u32, timeout: u64, repeat: u64, cb: Option<AnyCb<D>>) {
         self.timer_stop_idx(idx);
         let due = self.time.saturating_add(timeout);
         let slot = &mut self.handles[idx as usize];
         if let Some(cb) = cb {
-            slot.cb = Some(AnyCb::Plain(cb));
+            slot.cb = Some(cb);
         }
         if let Body::Timer {
             repeat: r, due: d, ..

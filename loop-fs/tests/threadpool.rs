@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// An unreferenced timer that fails the test instead of letting a stranded
-/// request hang it.
+/// request hang it (the workspace's one watchdog, from loop-testkit).
 fn watchdog<D: 'static>(lp: &mut Loop<D>) {
-    let t = lp.set_timeout(60_000, |_, _| panic!("watchdog: the loop hung"));
-    lp.timeout_unref(t);
+    loop_testkit::watchdog(lp, 60_000);
 }
 
 // ----- libuv: test-threadpool.c -----

@@ -150,7 +150,7 @@ impl<D: 'static> Loop<D> {
         self.queue_start_idx(
             crate::queue::CHECK,
             check.0.index,
-            Some(Box::new(check_immediate::<D>)),
+            Some(crate::callback::plain(check_immediate::<D>)),
         );
         self.handles.set_ref(check.0.index, false);
         let idle = self.idle_init_internal();

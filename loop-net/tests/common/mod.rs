@@ -16,14 +16,11 @@ use std::time::Duration;
 /// Every wait in a test is bounded by this (std peers' socket timeouts).
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// A timer that fails the test if the loop still runs after `ms` ms; it is
-/// unreferenced, so it never keeps the loop alive by itself.
-pub fn watchdog<D: 'static>(lp: &mut Loop<D>, ms: u64) {
-    let t = lp.add_timer(ms, 0, move |_, _| {
-        panic!("watchdog: the loop still runs after {ms} ms")
-    });
-    lp.unref(t).unwrap();
-}
+/// The workspace's test kit: the watchdog (an unreferenced timer that
+/// fails the test if the loop still runs after `ms` ms) and the stderr
+/// `tracing` subscriber.
+#[allow(unused_imports)]
+pub use loop_testkit::{watchdog, StderrSubscriber};
 
 /// 127.0.0.1 with an ephemeral port.
 pub fn any_port() -> SocketAddr {
@@ -197,46 +194,6 @@ fn echo_read<D: 'static>(
             }
         }
     }
-}
-
-/// A `tracing` subscriber that prints events at INFO and above to stderr
-/// (what a real application's subscriber would show).
-pub struct StderrSubscriber;
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, f: &tracing::field::Field, v: &dyn std::fmt::Debug) {
-        use std::fmt::Write as _;
-        if f.name() == "message" {
-            let _ = write!(self.0, "{v:?} ");
-        } else {
-            let _ = write!(self.0, "{}={v:?} ", f.name());
-        }
-    }
-}
-
-impl tracing::Subscriber for StderrSubscriber {
-    fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
-        *m.level() <= tracing::Level::INFO
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, e: &tracing::Event<'_>) {
-        let mut f = Fields(String::new());
-        e.record(&mut f);
-        eprintln!(
-            "{} {}: {}",
-            e.metadata().level(),
-            e.metadata().target(),
-            f.0
-        );
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
 }
 
 /// An async handle whose first wake-up runs `f` and closes the handle: how
