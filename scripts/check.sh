@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every check the project has: formatting, lints, rustdoc, all tests (unit,
 # integration, doc tests, Node.js conformance), and a smoke run of the
-# examples. This is the README's test command; .ci/run calls it.
+# examples, and the short run of the deep checks (scripts/check-deep.sh:
+# loom models, valgrind memcheck, panic safety, a 30 s soak). This is the
+# README's test command; .ci/run calls it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +30,5 @@ for ex in */examples/*.rs; do
 done
 echo "== cargo test"
 cargo test --workspace
+echo "== deep checks (loom, memcheck, panic safety, fuzz corpus replay in cargo test above, 30 s soak)"
+./scripts/check-deep.sh --soak 30

@@ -42,9 +42,23 @@ use std::time::{Duration, Instant};
 /// Default bound of [`run_to_end`]'s watchdog, in ms of loop time.
 pub const RUN_BOUND_MS: u64 = 30_000;
 
+/// How much slower than usual the tests run: `LOOP_TEST_TIME_SCALE`
+/// (a whole number, 1 by default). `scripts/check-deep.sh` sets it for
+/// the suites it runs under valgrind, which is some 30 times slower, so
+/// that a watchdog bound by wall time does not fire on a healthy test.
+pub fn time_scale() -> u64 {
+    std::env::var("LOOP_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
 /// An unreferenced timer that fails the test if the loop still runs after
-/// `ms` ms of loop time: it never keeps the loop alive by itself.
+/// `ms` ms of loop time (times [`time_scale`]): it never keeps the loop
+/// alive by itself.
 pub fn watchdog<D>(lp: &mut Loop<D>, ms: u64) {
+    let ms = ms.saturating_mul(time_scale());
     let t = lp.add_timer(ms, 0, move |_, _| {
         panic!("watchdog: the loop still runs after {ms} ms")
     });
@@ -79,8 +93,9 @@ pub struct HangGuard {
 }
 
 impl HangGuard {
-    /// Arms a guard for `what`, `bound` from now.
+    /// Arms a guard for `what`, `bound` (times [`time_scale`]) from now.
     pub fn new(what: impl Into<String>, bound: Duration) -> HangGuard {
+        let bound = bound.saturating_mul(time_scale() as u32);
         let armed = Arc::new(AtomicBool::new(true));
         let flag = Arc::clone(&armed);
         let what = what.into();

@@ -31,5 +31,6 @@
 
 #![warn(missing_docs)]
 
+pub mod model;
 pub mod script;
 pub mod util;
