@@ -4,7 +4,8 @@
 #
 #   loom      the cross-thread protocols under loom's model checker: the
 #             async handle's coalescing wake-up (loop-core/src/wakeup.rs)
-#             and the pool's completion queue (loop-fs/src/notify.rs)
+#             the pool's completion queue (loop-fs/src/notify.rs) and the
+#             pool itself: queue, wake rule, lingering, cancel (pool.rs)
 #   memcheck  the loop-core, loop-fs and loop-net test binaries under
 #             valgrind --error-exitcode=1 (LOOP_TEST_TIME_SCALE=30 stretches
 #             the loop watchdogs, valgrind being some 30x slower)
@@ -53,6 +54,7 @@ loom_models() { # crate filter
 }
 step "loom: loop-core async wake-up" loom_models loop-core wakeup::loom_models
 step "loom: loop-fs completion queue" loom_models loop-fs notify::loom_models
+step "loom: loop-fs pool (wake rule, lingering, cancel)" loom_models loop-fs pool::loom_models
 
 memcheck() { # crate test-name
   local bin

@@ -100,6 +100,7 @@ mod error;
 pub mod fs;
 mod notify;
 mod pool;
+mod sync;
 mod sys;
 mod work;
 

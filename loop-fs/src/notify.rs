@@ -27,22 +27,7 @@ use crate::pool::Work;
 use loop_core::AsyncSender;
 use std::collections::VecDeque;
 
-#[cfg(not(loom))]
-use parking_lot::Mutex;
-
-/// loom's mutex with parking_lot's `lock()` shape, for the model below.
-#[cfg(loom)]
-struct Mutex<T>(loom::sync::Mutex<T>);
-
-#[cfg(loom)]
-impl<T> Mutex<T> {
-    fn new(v: T) -> Self {
-        Self(loom::sync::Mutex::new(v))
-    }
-    fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
-        self.0.lock().expect("no panic under the lock")
-    }
-}
+use crate::sync::Mutex;
 
 /// How a poster wakes the loop: the loop's async handle in production, a
 /// counter in the loom model.

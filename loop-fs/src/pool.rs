@@ -49,21 +49,27 @@
 //!   never for queued work, which is dropped with the queue.
 
 use crate::error::Error;
-use crate::notify::Notifier;
+use crate::notify::{Notifier, Wake};
+use crate::sync::{self, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::work::ReqId;
-use parking_lot::{Condvar, Mutex};
+use loop_core::AsyncSender;
 use std::any::Any;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// At most this many workers linger at a time.
 const MAX_LINGERING: usize = 2;
 /// Back-off steps of a lingering worker: busy-wait steps (2^step spins
-/// each), then yields of the CPU (module docs).
+/// each), then yields of the CPU (module docs). Under loom one of each:
+/// every step is a point the model checker explores.
+#[cfg(not(loom))]
 const SPIN_STEPS: u32 = 7;
+#[cfg(not(loom))]
 const YIELD_STEPS: u32 = 6;
+#[cfg(loom)]
+const SPIN_STEPS: u32 = 1;
+#[cfg(loom)]
+const YIELD_STEPS: u32 = 1;
 
 /// Work as the pool sees it: something that runs once, in place.
 pub(crate) trait Job: Send {
@@ -185,17 +191,17 @@ impl Queues {
     }
 }
 
-struct Shared {
+struct Shared<W: Wake> {
     queues: Mutex<Queues>,
     ready: Condvar,
     /// `queues.main`'s length as of its last change: read without the lock
     /// by lingering workers, a hint only (module docs).
     queued_hint: AtomicUsize,
     slow_limit: usize,
-    notifier: Arc<Notifier>,
+    notifier: Arc<Notifier<Work, W>>,
 }
 
-impl Shared {
+impl<W: Wake> Shared<W> {
     /// After a push to `main` (`q` is the locked state): wakes one waiting
     /// worker unless enough workers are on their way to the queue already
     /// (module docs).
@@ -212,18 +218,23 @@ impl Shared {
 }
 
 /// A running pool. Dropping it shuts it down (see the module docs).
-pub(crate) struct Pool {
-    shared: Arc<Shared>,
-    workers: Vec<JoinHandle<()>>,
+pub(crate) struct Pool<W: Wake + Send + Sync + 'static = AsyncSender> {
+    shared: Arc<Shared<W>>,
+    workers: Vec<Worker>,
 }
 
-impl Pool {
+#[cfg(not(loom))]
+type Worker = std::thread::JoinHandle<()>;
+#[cfg(loom)]
+type Worker = loom::thread::JoinHandle<()>;
+
+impl<W: Wake + Send + Sync + 'static> Pool<W> {
     /// Starts `size` workers that complete through `notifier`.
     pub(crate) fn start(
         size: usize,
         stack_size: Option<usize>,
-        notifier: Arc<Notifier>,
-    ) -> Result<Pool, Error> {
+        notifier: Arc<Notifier<Work, W>>,
+    ) -> Result<Pool<W>, Error> {
         let shared = Arc::new(Shared {
             queues: Mutex::new(Queues {
                 main: Lane::new(),
@@ -247,13 +258,9 @@ impl Pool {
             workers: Vec::with_capacity(size),
         };
         for i in 0..size {
-            let mut b = std::thread::Builder::new().name(format!("loop-fs-{i}"));
-            if let Some(s) = stack_size {
-                b = b.stack_size(s);
-            }
             let shared = Arc::clone(&pool.shared);
             // On failure `pool` drops here and joins the workers started so far.
-            let h = b.spawn(move || worker(&shared)).map_err(Error::Spawn)?;
+            let h = spawn_worker(i, stack_size, move || worker(&shared))?;
             pool.workers.push(h);
         }
         tracing::debug!(size, "thread pool started");
@@ -304,7 +311,31 @@ impl Pool {
     }
 }
 
-impl Drop for Pool {
+/// Starts worker thread `i`.
+#[cfg(not(loom))]
+fn spawn_worker(
+    i: usize,
+    stack_size: Option<usize>,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<Worker, Error> {
+    let mut b = std::thread::Builder::new().name(format!("loop-fs-{i}"));
+    if let Some(s) = stack_size {
+        b = b.stack_size(s);
+    }
+    b.spawn(f).map_err(Error::Spawn)
+}
+
+/// Starts worker thread `i`, as a loom thread.
+#[cfg(loom)]
+fn spawn_worker(
+    _i: usize,
+    _stack_size: Option<usize>,
+    f: impl FnOnce() + Send + 'static,
+) -> Result<Worker, Error> {
+    Ok(loom::thread::spawn(f))
+}
+
+impl<W: Wake + Send + Sync + 'static> Drop for Pool<W> {
     fn drop(&mut self) {
         self.shared.queues.lock().exit = true;
         self.shared.ready.notify_all();
@@ -319,14 +350,14 @@ impl Drop for Pool {
 
 /// Waits a little, without the lock and without sleeping, for work to be
 /// queued; returns whether some seems to be.
-fn linger(s: &Shared) -> bool {
+fn linger<W: Wake>(s: &Shared<W>) -> bool {
     for step in 0..SPIN_STEPS + YIELD_STEPS {
         if step < SPIN_STEPS {
             for _ in 0..1u32 << step {
-                std::hint::spin_loop();
+                sync::spin_loop();
             }
         } else {
-            std::thread::yield_now();
+            sync::yield_now();
         }
         if s.queued_hint.load(Ordering::Relaxed) > 0 {
             return true;
@@ -335,7 +366,7 @@ fn linger(s: &Shared) -> bool {
     false
 }
 
-fn worker(s: &Shared) {
+fn worker<W: Wake>(s: &Shared<W>) {
     let mut q = s.queues.lock();
     // Lingered since the last job, and found nothing: sleep when idle.
     let mut lingered = false;
@@ -392,13 +423,120 @@ fn worker(s: &Shared) {
             None => {
                 lingered = false;
                 q.idle += 1;
-                s.ready.wait(&mut q);
+                q = s.ready.wait(q);
                 q.idle -= 1;
                 // A wake-up without a signal leaves `waking` high for a
                 // while: at worst one more signal than needed, never less.
                 q.waking = q.waking.saturating_sub(1);
             }
         }
+    }
+}
+
+/// The pool under loom (`scripts/check-deep.sh`; by hand:
+/// `RUSTFLAGS="--cfg loom" cargo test -p loop-fs --lib --release pool::loom`):
+/// real workers (loom threads), the real queue, wake-up rule and lingering,
+/// the real completion queue; the loop's eventfd is a counter.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::*;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    struct Mark(Arc<AtomicUsize>);
+
+    impl Job for Mark {
+        fn run(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+        fn cancel(&mut self) {}
+        fn into_any(self: Box<Self>) -> Box<dyn Any> {
+            self
+        }
+    }
+
+    #[derive(Default)]
+    struct Edges(AtomicUsize);
+
+    impl Wake for Arc<Edges> {
+        fn wake(&self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn work(i: u32, ran: &Arc<AtomicUsize>) -> Work {
+        Work {
+            id: ReqId::new(i, 1),
+            job: Box::new(Mark(Arc::clone(ran))),
+        }
+    }
+
+    fn model(f: impl Fn() + Sync + Send + 'static) {
+        let mut b = loom::model::Builder::new();
+        b.preemption_bound = Some(2);
+        b.check(f);
+    }
+
+    /// The loop sleeps until an eventfd edge; yields until then, so an item
+    /// stranded in the queue (every worker asleep) or a completion with no
+    /// wake-up spins for ever and fails the model.
+    fn wait_completions(
+        edges: &Edges,
+        n: &Notifier<Work, Arc<Edges>>,
+        want: usize,
+    ) -> VecDeque<Work> {
+        let mut batch = VecDeque::new();
+        while batch.len() < want {
+            if edges.0.swap(0, SeqCst) > 0 {
+                n.take_all(&mut batch);
+            } else {
+                loom::thread::yield_now();
+            }
+        }
+        batch
+    }
+
+    /// Two items queued on two workers both run and both come back: the
+    /// wake rule ("signal only if more is queued than workers are coming")
+    /// and lingering never strand an item.
+    #[test]
+    fn every_item_runs_and_comes_back() {
+        model(|| {
+            let edges = Arc::new(Edges::default());
+            let n = Arc::new(Notifier::new(Arc::clone(&edges)));
+            let pool = Pool::start(2, None, Arc::clone(&n)).expect("pool");
+            let ran = Arc::new(AtomicUsize::new(0));
+            pool.submit(work(0, &ran), WorkKind::Cpu);
+            pool.submit(work(1, &ran), WorkKind::FastIo);
+            let done = wait_completions(&edges, &n, 2);
+            assert_eq!(done.len(), 2);
+            drop(pool);
+            assert_eq!(ran.load(SeqCst), 2);
+        });
+    }
+
+    /// A cancel racing a worker's start has exactly one outcome: taken back
+    /// (never run, never posted) or run once and posted once.
+    #[test]
+    fn cancel_racing_a_worker_has_one_outcome() {
+        model(|| {
+            let edges = Arc::new(Edges::default());
+            let n = Arc::new(Notifier::new(Arc::clone(&edges)));
+            let pool = Pool::start(1, None, Arc::clone(&n)).expect("pool");
+            let ran = Arc::new(AtomicUsize::new(0));
+            let t = pool.submit(work(0, &ran), WorkKind::Cpu);
+            let taken = pool.take_queued(t);
+            if taken.is_none() {
+                let done = wait_completions(&edges, &n, 1);
+                assert_eq!(done.len(), 1);
+            }
+            drop(pool);
+            let mut rest = VecDeque::new();
+            n.take_all(&mut rest);
+            match taken {
+                Some(_) => assert_eq!((ran.load(SeqCst), rest.len()), (0, 0)),
+                None => assert_eq!((ran.load(SeqCst), rest.len()), (1, 0)),
+            }
+        });
     }
 }
 
