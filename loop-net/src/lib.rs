@@ -139,6 +139,7 @@ mod state;
 mod stats;
 mod stream;
 mod sys;
+mod udp;
 
 pub use error::{Address, Error, Result};
 pub use listener::{
@@ -148,6 +149,10 @@ pub use node::{Server, ServerOptions, Socket};
 pub use state::READ_BUF;
 pub use stats::{stats, NetStats};
 pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};
+pub use udp::{
+    BindFlags, Datagram, Membership, RecvCb, SendCb, Udp, UdpCloseCb, MAX_DATAGRAM, MAX_RECVS,
+    RECV_BUF,
+};
 
 /// Node.js's default high-water mark for a socket's writes: 16 KiB.
 pub const DEFAULT_HIGH_WATER_MARK: usize = node::DEFAULT_HIGH_WATER_MARK;
