@@ -96,7 +96,13 @@ impl Udp {
             data.extend_from_slice(b);
         }
         let req = lp.req_start();
-        let st = live(lp, self, "send").expect("checked above");
+        let st = match live(lp, self, "send") {
+            Ok(st) => st,
+            Err(e) => {
+                lp.req_done(req);
+                return Err(e);
+            }
+        };
         let first = st.queue.iter().all(|r| r.result.is_some());
         st.queue.push_back(SendReq {
             data,
