@@ -473,13 +473,17 @@ impl DgramSocket {
     }
 
     /// `socket.close(cb)`: `cb` becomes a `close` listener; `close` is
-    /// emitted on the next tick (after the queue, if still binding).
+    /// emitted on the next tick (after the queued sends and connects, if
+    /// any wait for `listening`). `ERR_SOCKET_DGRAM_NOT_RUNNING` if closed.
     pub fn close<D: 'static>(self, lp: &mut Loop<D>, cb: Option<DgramCb<D>>) -> Result<()> {
         let x = running(lp, self, "close")?;
         if let Some(cb) = cb {
             x.close_cbs.push(cb);
         }
-        if x.bind == BindState::Binding {
+        // Node queues the close only behind queued work (`state.queue`);
+        // a bare bind in progress is abandoned: its lookup finds the
+        // socket closed and `listening` never comes.
+        if !x.queue.is_empty() {
             enqueue(x, Job::Close);
             return Ok(());
         }
