@@ -516,14 +516,20 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         ..ListenOptions::default()
     };
     let setup = (|| -> Result<(Listener, SocketAddr, AsyncId, AsyncSender, Option<Udp>)> {
-        let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
-            .map_err(|e| Error::net(&e, &spec.addr))?;
-        let addr = l
-            .local_addr(&lp)
-            .map_err(|e| Error::net(&e, &spec.addr))?
-            .as_inet()
-            .unwrap_or(spec.addr);
-        let udp = if spec.udp {
+        // Port 0: the kernel picks a free TCP port, which another program
+        // may hold for UDP; then pick again (a few times) rather than fail.
+        let mut tries = 0;
+        let (l, addr, udp) = loop {
+            let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
+                .map_err(|e| Error::net(&e, &spec.addr))?;
+            let addr = l
+                .local_addr(&lp)
+                .map_err(|e| Error::net(&e, &spec.addr))?
+                .as_inet()
+                .unwrap_or(spec.addr);
+            if !spec.udp {
+                break (l, addr, None);
+            }
             let u = Udp::new(&mut lp);
             // Several workers share the port: SO_REUSEPORT spreads the
             // datagrams by their sender (as the connections).
@@ -531,12 +537,19 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
                 reuse_addr: spec.reuse_port,
                 ipv6_only: false,
             };
-            u.bind(&mut lp, addr, flags)
+            match u
+                .bind(&mut lp, addr, flags)
                 .and_then(|()| u.recv_start(&mut lp, on_datagram))
-                .map_err(|e| Error::net(&e, &addr))?;
-            Some(u)
-        } else {
-            None
+            {
+                Ok(()) => break (l, addr, Some(u)),
+                Err(e) if e.code() == "EADDRINUSE" && spec.addr.port() == 0 && tries < 8 => {
+                    tracing::debug!(%addr, "UDP port taken: picking another port");
+                    tries += 1;
+                    let _ = u.close(&mut lp, |_, _| {});
+                    let _ = l.close(&mut lp, |_, _| {});
+                }
+                Err(e) => return Err(Error::net(&e, &addr)),
+            }
         };
         let ctl = lp
             .async_init(|lp, w: &mut Worker| {
