@@ -10,6 +10,8 @@
 #   pingpong  500 conns 64 B      idem
 #   stream    50 conns 4 KiB x16  MB/s, server CPU per message
 #   idle      5,000 connections   server RSS per connection
+#   udp       8 sockets 64 B x8   datagrams/s, server CPU per datagram
+#             (echo-app and libuv only: the tokio peer has no UDP echo)
 # Server CPU is utime+stime of /proc/PID/stat (all threads) over the cell;
 # RSS is VmRSS of /proc/PID/status before and with the idle connections.
 # The three servers run side by side; each cell runs on the three back to
@@ -132,6 +134,7 @@ cells=(
   "pp50 --mode pingpong --conns 50 --size 64"
   "pp500 --mode pingpong --conns 500 --size 64"
   "st50 --mode stream --conns 50 --size 4096 --pipeline 16"
+  "udp8 --mode udp --conns 8 --size 64 --pipeline 8"
 )
 # The three servers run side by side (idle ones cost nothing), and each
 # cell runs on the three back to back, in an order that rotates every
@@ -144,8 +147,10 @@ for round in $(seq "$rounds"); do
   echo "# round $round" >&2
   for cell in "${cells[@]}"; do
     for k in 0 1 2; do
+      name="${servers[$(((k + round) % 3))]}"
+      [[ "$cell" == udp* && "$name" == tokio ]] && continue
       # shellcheck disable=SC2086 # the cell's arguments split on purpose
-      run_cell "${servers[$(((k + round) % 3))]}" $cell
+      run_cell "$name" $cell
     done
   done
 done
@@ -179,6 +184,8 @@ cells = [
     ("st50", "stream 50 conns 4 KiB x16", "mb_per_s", "MB/s", "{:.1f}", True),
     ("st50", "stream 50 conns 4 KiB x16", "cpu_us_per_msg", "server CPU µs/msg", "{:.2f}", False),
     ("idle", "5,000 idle connections", "bytes_per_conn", "RSS bytes/conn", "{:.0f}", False),
+    ("udp8", "UDP 8 sockets 64 B x8", "msgs_per_s", "datagrams/s", "{:.0f}", True),
+    ("udp8", "UDP 8 sockets 64 B x8", "cpu_us_per_msg", "server CPU µs/datagram", "{:.2f}", False),
 ]
 print(f"rounds={sys.argv[2]} cell_duration_s={sys.argv[3]} (medians; ratio = echo-app / peer)")
 print()

@@ -53,6 +53,8 @@ pub enum Mode {
     Stream,
     /// Connect and hold, sending nothing.
     Idle,
+    /// UDP datagrams, `pipeline` in flight per socket ([`crate::bench_udp`]).
+    Udp,
 }
 
 impl fmt::Display for Mode {
@@ -61,6 +63,7 @@ impl fmt::Display for Mode {
             Mode::Pingpong => "pingpong",
             Mode::Stream => "stream",
             Mode::Idle => "idle",
+            Mode::Udp => "udp",
         })
     }
 }
@@ -114,6 +117,8 @@ pub struct Report {
     pub errors: u64,
     /// The first failure, in words.
     pub first_error: Option<String>,
+    /// Datagrams lost (udp mode; UDP may drop, so not an error).
+    pub lost: Option<u64>,
 }
 
 impl Report {
@@ -148,6 +153,9 @@ impl fmt::Display for Report {
                 f,
                 " p50_us={p50:.1} p99_us={p99:.1} p999_us={p999:.1} max_us={max:.1}"
             )?;
+        }
+        if let Some(lost) = self.lost {
+            write!(f, " lost={lost}")?;
         }
         write!(
             f,
@@ -309,7 +317,7 @@ fn start(lp: &mut Loop<Bench>, b: &mut Bench) {
     let per_conn = match b.cfg.mode {
         Mode::Pingpong => 1,
         Mode::Stream => b.cfg.pipeline.max(1),
-        Mode::Idle => 0,
+        Mode::Idle | Mode::Udp => 0,
     };
     for i in 0..b.conns.len() {
         for _ in 0..per_conn {
@@ -429,6 +437,9 @@ fn on_read(lp: &mut Loop<Bench>, b: &mut Bench, i: usize, ev: ReadEvent<'_>) {
 /// caller decides the exit status from [`Report::errors`]). Fails only if
 /// the loop cannot be made.
 pub fn run(cfg: &BenchConfig) -> Result<Report> {
+    if cfg.mode == Mode::Udp {
+        return crate::bench_udp::run(cfg);
+    }
     let mut lp: Loop<Bench> = Loop::new().map_err(|e| Error::core("create the loop", &e))?;
     let size = cfg.size.max(1);
     let span = size.max(loop_net::READ_BUF);
@@ -495,6 +506,7 @@ pub fn run(cfg: &BenchConfig) -> Result<Report> {
         mismatches: b.mismatches,
         errors: b.errors,
         first_error: b.first_error,
+        lost: None,
     })
 }
 
@@ -518,6 +530,7 @@ mod tests {
             mismatches: 0,
             errors: 0,
             first_error: None,
+            lost: None,
         };
         assert_eq!(
             r.to_string(),

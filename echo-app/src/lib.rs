@@ -23,6 +23,7 @@
 //!     idle_timeout: None,
 //!     stats_every: None,
 //!     shutdown_timeout: None,
+//!     udp: true,
 //! };
 //! let (tx, rx) = mpsc::channel();
 //! let server = std::thread::spawn(move || serve(&cfg, |addr| tx.send(addr).unwrap()));
@@ -32,10 +33,18 @@
 //! echo_app::client::run(&addr.to_string(), &b"hello\nworld\n"[..], &mut echoed)?;
 //! assert_eq!(echoed, b"hello\nworld\n");
 //!
+//! // UDP echo on the same port (RFC 862): the datagram comes back whole.
+//! let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+//! udp.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+//! udp.send_to(b"ping", addr)?;
+//! let mut buf = [0u8; 16];
+//! let (n, from) = udp.recv_from(&mut buf)?;
+//! assert_eq!((&buf[..n], from), (&b"ping"[..], addr));
+//!
 //! kill_process(getpid(), Signal::INT)?; // as Ctrl-C: drain, then return
 //! let summary = server.join().unwrap()?;
 //! assert_eq!(summary.exit, Exit::Clean);
-//! assert_eq!((summary.accepted, summary.bytes_in, summary.open), (1, 12, 0));
+//! assert_eq!((summary.accepted, summary.bytes_in, summary.open), (1, 16, 0));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -68,6 +77,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod bench_udp;
 pub mod client;
 pub mod error;
 pub mod server;

@@ -63,6 +63,9 @@ struct ServeArgs {
     /// seconds (exit status 1).
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     shutdown_timeout: Option<Duration>,
+    /// Do not answer UDP echo on the port (by default every worker does).
+    #[arg(long)]
+    no_udp: bool,
 }
 
 #[derive(Args, Debug)]
@@ -83,6 +86,8 @@ enum ModeArg {
     Stream,
     /// Connect and hold the connections, silent.
     Idle,
+    /// UDP: --pipeline datagrams in flight per socket: datagrams/s.
+    Udp,
 }
 
 #[derive(Args, Debug)]
@@ -99,7 +104,7 @@ struct BenchArgs {
     /// Measured time in seconds.
     #[arg(long, default_value = "10", value_parser = parse_secs)]
     duration: Duration,
-    /// pingpong, stream or idle.
+    /// pingpong, stream, idle or udp.
     #[arg(long, value_enum, default_value_t = ModeArg::Pingpong)]
     mode: ModeArg,
     /// Messages in flight per connection (stream mode).
@@ -148,6 +153,7 @@ fn serve(a: ServeArgs) -> Result<i32> {
         idle_timeout: a.idle_timeout,
         stats_every: a.stats,
         shutdown_timeout: a.shutdown_timeout,
+        udp: !a.no_udp,
     };
     let summary = server::serve(&cfg, |addr| {
         let mut out = std::io::stdout().lock();
@@ -181,6 +187,7 @@ fn run_bench(a: BenchArgs) -> Result<i32> {
             ModeArg::Pingpong => Mode::Pingpong,
             ModeArg::Stream => Mode::Stream,
             ModeArg::Idle => Mode::Idle,
+            ModeArg::Udp => Mode::Udp,
         },
         pipeline: a.pipeline as usize,
         progress: std::io::stdout().is_terminal(),

@@ -32,7 +32,7 @@
 
 use crate::error::{Error, Result};
 use loop_core::{AsyncId, AsyncSender, Loop, RunMode};
-use loop_net::{ListenOptions, Listener, ReadEvent, Stream};
+use loop_net::{BindFlags, Datagram, ListenOptions, Listener, ReadEvent, Stream, Udp};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::*};
@@ -61,6 +61,8 @@ pub struct ServeConfig {
     pub stats_every: Option<Duration>,
     /// After the first signal, give up waiting for connections after this.
     pub shutdown_timeout: Option<Duration>,
+    /// Also answer UDP echo (RFC 862) on the same port, on every worker.
+    pub udp: bool,
 }
 
 /// How a server run ended.
@@ -229,6 +231,8 @@ struct Worker {
     t: Totals,
     /// Scratch list of the sweep (kept to avoid allocating each time).
     expired: Vec<(usize, Stream)>,
+    /// The UDP echo socket on the same port, unless `--no-udp`.
+    udp: Option<Udp>,
 }
 
 /// Copies the worker's counters to its link.
@@ -406,12 +410,54 @@ fn sweep(lp: &mut Loop<Worker>, w: &mut Worker) {
     }
 }
 
+/// Most UDP echoes queued per worker when the socket buffer is full; past
+/// it a datagram is dropped (UDP may drop; the memory stays bounded).
+pub const UDP_QUEUE: usize = 1024;
+
+/// A datagram on the UDP echo socket: sent back whole to its sender, from
+/// the loop's receive buffer when the socket takes it at once.
+fn on_datagram(lp: &mut Loop<Worker>, w: &mut Worker, u: Udp, r: loop_net::Result<Datagram<'_>>) {
+    let dg = match r {
+        Ok(dg) => dg,
+        Err(e) => {
+            tracing::debug!(error = %e, "UDP receive error");
+            return;
+        }
+    };
+    if dg.truncated {
+        tracing::debug!(from = %dg.from, "UDP datagram truncated: not echoed");
+        return;
+    }
+    let n = dg.data.len() as u64;
+    w.t.bytes_in += n;
+    match u.try_send(lp, &[dg.data], Some(dg.from)) {
+        Ok(_) => w.t.bytes_out += n,
+        Err(e) if e.code() == "EAGAIN" && u.send_queue_count(lp) < UDP_QUEUE => {
+            w.t.bytes_out += n;
+            let r = u.send(lp, &[dg.data], Some(dg.from), |_, _, r| {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "UDP echo failed");
+                }
+            });
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "UDP echo failed");
+            }
+        }
+        Err(e) => tracing::debug!(from = %dg.from, error = %e, "UDP echo dropped"),
+    }
+}
+
 /// The first signal reached this worker: stop listening and taking
 /// commands; the loop ends when the last connection closes.
 fn begin_shutdown(lp: &mut Loop<Worker>, w: &mut Worker) {
     if let Some(l) = w.listener.take() {
         if let Err(e) = l.close(lp, |_, _| {}) {
             tracing::warn!(error = %e, "closing the listener failed");
+        }
+    }
+    if let Some(u) = w.udp.take() {
+        if let Err(e) = u.close(lp, |_, _| {}) {
+            tracing::warn!(error = %e, "closing the UDP socket failed");
         }
     }
     if let Some(a) = w.ctl.take() {
@@ -424,6 +470,7 @@ fn begin_shutdown(lp: &mut Loop<Worker>, w: &mut Worker) {
 struct WorkerSpec {
     addr: SocketAddr,
     reuse_port: bool,
+    udp: bool,
     max_conns: usize,
     idle_ms: u64,
     publish_ms: Option<u64>,
@@ -468,14 +515,42 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         reuse_port: spec.reuse_port,
         ..ListenOptions::default()
     };
-    let setup = (|| -> Result<(Listener, SocketAddr, AsyncId, AsyncSender)> {
-        let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
-            .map_err(|e| Error::net(&e, &spec.addr))?;
-        let addr = l
-            .local_addr(&lp)
-            .map_err(|e| Error::net(&e, &spec.addr))?
-            .as_inet()
-            .unwrap_or(spec.addr);
+    let setup = (|| -> Result<(Listener, SocketAddr, AsyncId, AsyncSender, Option<Udp>)> {
+        // Port 0: the kernel picks a free TCP port, which another program
+        // may hold for UDP; then pick again (a few times) rather than fail.
+        let mut tries = 0;
+        let (l, addr, udp) = loop {
+            let l = Listener::listen(&mut lp, spec.addr, &opts, on_connection)
+                .map_err(|e| Error::net(&e, &spec.addr))?;
+            let addr = l
+                .local_addr(&lp)
+                .map_err(|e| Error::net(&e, &spec.addr))?
+                .as_inet()
+                .unwrap_or(spec.addr);
+            if !spec.udp {
+                break (l, addr, None);
+            }
+            let u = Udp::new(&mut lp);
+            // Several workers share the port: SO_REUSEPORT spreads the
+            // datagrams by their sender (as the connections).
+            let flags = BindFlags {
+                reuse_addr: spec.reuse_port,
+                ipv6_only: false,
+            };
+            match u
+                .bind(&mut lp, addr, flags)
+                .and_then(|()| u.recv_start(&mut lp, on_datagram))
+            {
+                Ok(()) => break (l, addr, Some(u)),
+                Err(e) if e.code() == "EADDRINUSE" && spec.addr.port() == 0 && tries < 8 => {
+                    tracing::debug!(%addr, "UDP port taken: picking another port");
+                    tries += 1;
+                    let _ = u.close(&mut lp, |_, _| {});
+                    let _ = l.close(&mut lp, |_, _| {});
+                }
+                Err(e) => return Err(Error::net(&e, &addr)),
+            }
+        };
         let ctl = lp
             .async_init(|lp, w: &mut Worker| {
                 if w.link.shutdown.load(SeqCst) {
@@ -486,9 +561,9 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         let sender = lp
             .async_sender(ctl)
             .map_err(|e| Error::core("create the control handle", &e))?;
-        Ok((l, addr, ctl, sender))
+        Ok((l, addr, ctl, sender, udp))
     })();
-    let (listener, addr, ctl, sender) = match setup {
+    let (listener, addr, ctl, sender, udp) = match setup {
         Ok(v) => v,
         Err(e) => {
             let _ = ready.send(Err(e.clone()));
@@ -514,6 +589,7 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
         idle_ms: spec.idle_ms,
         t: Totals::default(),
         expired: Vec::new(),
+        udp,
     };
     // The shutdown may have been requested before this worker listened.
     if w.link.shutdown.load(SeqCst) {
@@ -677,6 +753,7 @@ pub fn serve(cfg: &ServeConfig, on_listening: impl FnOnce(SocketAddr)) -> Result
         let spec = WorkerSpec {
             addr,
             reuse_port: workers > 1,
+            udp: cfg.udp,
             max_conns: cfg.max_connections.unwrap_or(usize::MAX),
             idle_ms: cfg
                 .idle_timeout

@@ -220,6 +220,19 @@ impl Error {
         &self.0.source
     }
 
+    /// The message Node.js gives this error (`err.message`): `OP CODE
+    /// ADDRESS` for a system error (`bind EADDRINUSE 127.0.0.1:41234`),
+    /// the description for a Node.js code (`Socket is already bound`).
+    pub fn node_message(&self) -> String {
+        if self.0.code.starts_with("ERR_") {
+            return self.0.source.to_string();
+        }
+        match &self.0.addr {
+            Some(a) => format!("{} {} {a}", self.0.op, self.0.code),
+            None => format!("{} {}", self.0.op, self.0.code),
+        }
+    }
+
     /// Whether the request was canceled by closing its handle (`ECANCELED`).
     pub fn is_canceled(&self) -> bool {
         self.0.code == "ECANCELED"

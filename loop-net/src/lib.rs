@@ -65,6 +65,9 @@
 //! - [`Error`] and [`Address`]: errors that name the operation, the code
 //!   and the address (`connect ECONNREFUSED 127.0.0.1:9`);
 //! - [`stats`]: what a loop holds, for tests and diagnostics.
+//! - [`Udp`] and [`DgramSocket`]: UDP at the libuv level (`uv_udp_t`) and
+//!   Node.js's `dgram.Socket` on top of it; `docs/udp.md` in the
+//!   repository follows one datagram.
 //!
 //! `docs/net.md` in the repository follows one connection through the
 //! loop's phases and the system calls, from `socket()` to `close()`.
@@ -139,15 +142,21 @@ mod state;
 mod stats;
 mod stream;
 mod sys;
+mod udp;
 
 pub use error::{Address, Error, Result};
 pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,
 };
+pub use node::{DgramCb, DgramOptions, DgramSendCb, DgramSocket, DgramType, RemoteInfo};
 pub use node::{Server, ServerOptions, Socket};
 pub use state::READ_BUF;
 pub use stats::{stats, NetStats};
 pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};
+pub use udp::{
+    BindFlags, Datagram, Membership, RecvCb, SendCb, Udp, UdpCloseCb, MAX_DATAGRAM, MAX_RECVS,
+    RECV_BUF,
+};
 
 /// Node.js's default high-water mark for a socket's writes: 16 KiB.
 pub const DEFAULT_HIGH_WATER_MARK: usize = node::DEFAULT_HIGH_WATER_MARK;

@@ -7,6 +7,11 @@
  * connection's write queue is above 64 KiB (backpressure) and resumes
  * below 16 KiB.  TCP_NODELAY on every connection, as echo-app.
  *
+ * UDP echo on the same port, as echo-app: each datagram is received into
+ * the same loop buffer and sent back to its sender with uv_udp_try_send,
+ * or a uv_udp_send of a copy when the socket is full (at most 1024
+ * queued; past that the datagram is dropped).
+ *
  * Usage: uv_echo PORT   (listens on 127.0.0.1, prints "listening on ...")
  */
 #include <uv.h>
@@ -115,6 +120,39 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
 }
 
+#define UDP_QUEUE 1024
+
+typedef struct {
+  uv_udp_send_t req;
+  uv_buf_t buf;
+} udp_send_t;
+
+static void after_udp_send(uv_udp_send_t *req, int status) {
+  (void)status;
+  udp_send_t *sr = (udp_send_t *)req;
+  free(sr->buf.base);
+  free(sr);
+}
+
+static void udp_recv_cb(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *from, unsigned flags) {
+  /* nread == 0 with an address is a zero-length datagram. */
+  if (nread >= 0 && from != NULL && !(flags & UV_UDP_PARTIAL)) {
+    uv_buf_t b = uv_buf_init(buf->base, (unsigned)nread);
+    int n = uv_udp_try_send(h, &b, 1, from);
+    if (n == UV_EAGAIN && uv_udp_get_send_queue_count(h) < UDP_QUEUE) {
+      udp_send_t *sr = malloc(sizeof *sr);
+      sr->buf = uv_buf_init(malloc((size_t)nread + 1), (unsigned)nread);
+      memcpy(sr->buf.base, buf->base, (size_t)nread);
+      if (uv_udp_send(&sr->req, h, &sr->buf, 1, from, after_udp_send) < 0) {
+        free(sr->buf.base);
+        free(sr);
+      }
+    }
+  }
+  if (buf->base) release(buf);
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   if (status < 0) return;
   uv_tcp_t *c = malloc(sizeof *c);
@@ -139,6 +177,14 @@ int main(int argc, char **argv) {
   if (!r) r = uv_listen((uv_stream_t *)&server, 511, on_connection);
   if (r) {
     fprintf(stderr, "error: listen 127.0.0.1:%d: %s\n", port, uv_strerror(r));
+    return 1;
+  }
+  uv_udp_t udp;
+  uv_udp_init(loop, &udp);
+  r = uv_udp_bind(&udp, (const struct sockaddr *)&addr, 0);
+  if (!r) r = uv_udp_recv_start(&udp, alloc_cb, udp_recv_cb);
+  if (r) {
+    fprintf(stderr, "error: udp bind 127.0.0.1:%d: %s\n", port, uv_strerror(r));
     return 1;
   }
   printf("listening on 127.0.0.1:%d (libuv %s)\n", port, uv_version_string());

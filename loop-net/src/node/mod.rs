@@ -64,9 +64,11 @@
 //! - `write` takes bytes only (no encodings); no `cork`/`uncork`.
 //! - Events have one handler each (`on_data` replaces the previous one).
 
+mod dgram;
 mod server;
 mod socket;
 
+pub use dgram::{DgramCb, DgramOptions, DgramSendCb, DgramSocket, DgramType, RemoteInfo};
 pub use server::{Server, ServerOptions};
 pub use socket::{Socket, DEFAULT_HIGH_WATER_MARK};
 
