@@ -134,6 +134,13 @@ pub(crate) struct ListenerState<D> {
     shed: u64,
 }
 
+impl<D> ListenerState<D> {
+    /// The listening socket's fd, for [`Stream::open_fd`]'s `EEXIST` check.
+    pub(crate) fn fd(&self) -> Option<std::os::fd::RawFd> {
+        self.sock.fd()
+    }
+}
+
 fn get<D: 'static>(lp: &mut Loop<D>, l: Listener) -> Option<&mut ListenerState<D>> {
     net_mut(lp)?
         .listeners

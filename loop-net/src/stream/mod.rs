@@ -347,6 +347,37 @@ impl Stream {
         Ok(insert(lp, sock, CONNECTED | READABLE | WRITABLE))
     }
 
+    /// Opens an fd as a stream (`uv_pipe_open`, `uv_tcp_open`): a connected
+    /// TCP or Unix stream socket, a pipe, a FIFO or a character device. It
+    /// is readable and writable as its access mode says (a socket is
+    /// both; the read end of a pipe only readable), and made
+    /// non-blocking. `EEXIST` if this loop already has a stream or a
+    /// listener on that fd number; `EINVAL` for a regular file, a
+    /// directory or a datagram socket; `ENOTCONN` for a listening socket.
+    /// The fd is closed on error. A pipe has no half-close: `shutdown` on
+    /// one fails with `ENOTSOCK` (as libuv's), close it to give its reader
+    /// EOF.
+    pub fn open_fd<D: 'static>(lp: &mut Loop<D>, fd: std::os::fd::OwnedFd) -> Result<Stream> {
+        use std::os::fd::AsRawFd;
+        let raw = fd.as_raw_fd();
+        if let Some(n) = net_ref(lp) {
+            let watched = n.streams.iter().any(|(_, st)| st.sock.fd() == Some(raw))
+                || n.listeners.iter().any(|(_, l)| l.fd() == Some(raw));
+            if watched {
+                return Err(Error::misuse(
+                    "open",
+                    libc::EEXIST,
+                    "the fd is already a stream or listener of this loop",
+                ));
+            }
+        }
+        let o = crate::sys::open_fd(fd).map_err(|e| Error::io("open", e, None))?;
+        let flags = CONNECTED
+            | if o.readable { READABLE } else { 0 }
+            | if o.writable { WRITABLE } else { 0 };
+        Ok(insert(lp, o.sock, flags))
+    }
+
     /// The stream's slot in the loop's stream table: small and dense,
     /// reused by a later stream once this one is closed. Made for side
     /// tables indexed by stream (a `Vec` per slot, checked against the
