@@ -245,6 +245,26 @@ impl ListenSock {
     }
 }
 
+/// Makes a listener of a listening socket's fd (a listener received over
+/// IPC, `listen({fd})`), made non-blocking. `EINVAL` if it is not a
+/// listening TCP or Unix stream socket. The fd is closed on error.
+pub(crate) fn open_listener(fd: OwnedFd) -> io::Result<ListenSock> {
+    let s = SockRef::from(&fd);
+    if s.r#type()? != Type::STREAM || !s.is_listener()? {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    s.set_nonblocking(true)?;
+    match s.domain()? {
+        Domain::UNIX => Ok(ListenSock::Unix(mio::net::UnixListener::from_std(
+            fd.into(),
+        ))),
+        Domain::IPV4 | Domain::IPV6 => {
+            Ok(ListenSock::Tcp(mio::net::TcpListener::from_std(fd.into())))
+        }
+        _ => Err(io::Error::from_raw_os_error(libc::EINVAL)),
+    }
+}
+
 fn stream_socket(domain: Domain) -> io::Result<Socket> {
     Socket::new(domain, Type::STREAM.nonblocking().cloexec(), None)
 }

@@ -95,6 +95,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod ipc;
 mod options;
 mod pipe;
 mod process;
@@ -102,6 +103,7 @@ mod reaper;
 mod sys;
 
 pub use error::Error;
+pub use ipc::{HandleType, Ipc, IpcEvent};
 pub use options::{SpawnOptions, Stdio};
 pub use pipe::{socketpair, stderr, stdin, stdout};
 pub use process::{kill, spawn, Process, Spawned};

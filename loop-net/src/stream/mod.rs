@@ -323,6 +323,24 @@ pub(crate) fn insert<D: 'static>(lp: &mut Loop<D>, sock: Sock, flags: u32) -> St
     s
 }
 
+/// `EEXIST` if `fd` is already the fd of one of this loop's streams or
+/// listeners (what libuv's `epoll_ctl(ADD)` says of an fd watched twice).
+pub(crate) fn check_unwatched<D: 'static>(lp: &Loop<D>, fd: &std::os::fd::OwnedFd) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let raw = Some(fd.as_raw_fd());
+    let Some(n) = net_ref(lp) else { return Ok(()) };
+    if n.streams.iter().any(|(_, st)| st.sock.fd() == raw)
+        || n.listeners.iter().any(|(_, l)| l.fd() == raw)
+    {
+        return Err(Error::misuse(
+            "open",
+            libc::EEXIST,
+            "the fd is already a stream or listener of this loop",
+        ));
+    }
+    Ok(())
+}
+
 // ----- the public API: queries and options -----
 
 impl Stream {
@@ -358,19 +376,7 @@ impl Stream {
     /// one fails with `ENOTSOCK` (as libuv's), close it to give its reader
     /// EOF.
     pub fn open_fd<D: 'static>(lp: &mut Loop<D>, fd: std::os::fd::OwnedFd) -> Result<Stream> {
-        use std::os::fd::AsRawFd;
-        let raw = fd.as_raw_fd();
-        if let Some(n) = net_ref(lp) {
-            let watched = n.streams.iter().any(|(_, st)| st.sock.fd() == Some(raw))
-                || n.listeners.iter().any(|(_, l)| l.fd() == Some(raw));
-            if watched {
-                return Err(Error::misuse(
-                    "open",
-                    libc::EEXIST,
-                    "the fd is already a stream or listener of this loop",
-                ));
-            }
-        }
+        check_unwatched(lp, &fd)?;
         let o = crate::sys::open_fd(fd).map_err(|e| Error::io("open", e, None))?;
         let flags = CONNECTED
             | if o.readable { READABLE } else { 0 }
