@@ -94,6 +94,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod channel;
 mod error;
 mod ipc;
 mod options;
@@ -102,6 +103,7 @@ mod process;
 mod reaper;
 mod sys;
 
+pub use channel::{Channel, Received, SendHandle, MAX_HANDLE_RETRANSMISSIONS};
 pub use error::Error;
 pub use ipc::{HandleType, Ipc, IpcEvent};
 pub use options::{SpawnOptions, Stdio};

@@ -68,6 +68,31 @@ impl Spawned {
         let end = self.take_pipe(fd)?;
         Some(loop_net::Stream::open_fd(lp, end).map_err(Error::from))
     }
+
+    /// Takes the parent's end of the pipe at the child's fd `fd` as an
+    /// [`crate::Ipc`] stream (fds can cross it).
+    pub fn take_ipc<D: 'static>(
+        &mut self,
+        lp: &mut Loop<D>,
+        fd: usize,
+    ) -> Option<Result<crate::Ipc, Error>> {
+        let end = self.take_pipe(fd)?;
+        Some(crate::Ipc::open(lp, end))
+    }
+
+    /// Takes the parent's end of the pipe at the child's fd `fd` as a
+    /// Node.js channel (see [`crate::SpawnOptions::node_ipc`]).
+    pub fn take_channel<D: 'static>(
+        &mut self,
+        lp: &mut Loop<D>,
+        fd: usize,
+    ) -> Option<Result<crate::Channel, Error>> {
+        let ipc = match self.take_ipc(lp, fd)? {
+            Ok(ipc) => ipc,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(crate::Channel::open(lp, ipc))
+    }
 }
 
 /// Starts a child process (`uv_spawn`). `on_exit` runs in the poll phase

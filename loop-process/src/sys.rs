@@ -333,3 +333,32 @@ pub(crate) fn classify(fd: &OwnedFd) -> crate::ipc::HandleType {
         _ => HandleType::Other,
     }
 }
+
+/// Whether this process adopted its `NODE_CHANNEL_FD` already.
+static CHANNEL_ADOPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Takes ownership of the channel fd a Node.js parent left open for this
+/// process (`NODE_CHANNEL_FD`), once per process (`EALREADY` after), and
+/// marks it close-on-exec so that our own children do not inherit it.
+/// `EBADF` if it is not open.
+pub(crate) fn adopt_channel_fd(fd: RawFd) -> io::Result<OwnedFd> {
+    use std::sync::atomic::Ordering;
+    if CHANNEL_ADOPTED.swap(true, Ordering::SeqCst) {
+        return Err(io::Error::from_raw_os_error(libc::EALREADY));
+    }
+    // SAFETY: F_GETFD on any int is defined; -1/EBADF if not open.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags == -1 {
+        CHANNEL_ADOPTED.store(false, Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; setting FD_CLOEXEC changes no memory of ours.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1 {
+        CHANNEL_ADOPTED.store(false, Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the fd is open (checked above) and was left to this process
+    // by its parent for the channel alone: nothing else in the process
+    // owns it, and the flag above makes this the only adoption.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
