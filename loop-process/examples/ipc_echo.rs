@@ -13,6 +13,10 @@
 //! cargo build -p loop-process --example ipc_echo
 //! node loop-process/tests/js/echo_parent.js target/debug/examples/ipc_echo
 //! ```
+//!
+//! Run without a channel (`cargo run -p loop-process --example ipc_echo`),
+//! it plays both parts: it starts `node tests/js/echo_parent.js` with
+//! itself as that parent's child, and the parent prints what it saw.
 
 use loop_core::{Loop, RunMode};
 use loop_net::{Server, Socket};
@@ -33,9 +37,17 @@ fn echo(lp: &mut Loop<State>, sock: Socket) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut lp: Loop<State> = Loop::new()?;
     let Some(channel) = Channel::from_env(&mut lp)? else {
-        return Err(
-            "NODE_CHANNEL_FD is not set: start me from Node.js with an 'ipc' stdio entry".into(),
-        );
+        // No Node.js parent: start one, with this program as its child.
+        let parent = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/echo_parent.js");
+        let status = std::process::Command::new("node")
+            .arg(parent)
+            .arg(std::env::current_exe()?)
+            .status()?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err(format!("node {parent}: {status}").into())
+        };
     };
     channel.on_message(&mut lp, |lp, st, ch, msg, handle| {
         match handle {
