@@ -8,8 +8,9 @@
 //!
 //! - Each message is `JSON.stringify(message) + "\n"`; the receiver splits
 //!   on `\n` and parses each line.
-//! - A message whose `cmd` is a string starting with `NODE_` (longer than
-//!   `NODE_`) is internal: never given to `on_message`.
+//! - A message whose `cmd` is a string starting with `NODE_` (`"NODE_"`
+//!   itself included: Node's test is "longer than 4 and starts with") is
+//!   internal: never given to `on_message`.
 //! - A handle travels as `{"cmd":"NODE_HANDLE","type":T,"msg":M}` with the
 //!   fd attached to that line (`T` is `"net.Server"` or `"net.Socket"`,
 //!   `M` the user's message). The receiver answers
@@ -20,6 +21,11 @@
 //!   a new copy of the fd, kept until the ACK.
 //! - A disconnect is the channel's close: the peer reads EOF. A
 //!   `disconnect` while a handle is in flight waits for its ACK.
+//!
+//! The lines Node writes for its own messages (`NODE_HANDLE`, the ACKs)
+//! are reproduced byte for byte. A user's object is written with
+//! serde_json's key order (sorted), where `JSON.stringify` keeps
+//! insertion order: the peer parses the same value.
 //!
 //! # Invariants
 //!
@@ -131,7 +137,7 @@ fn get_ref<D: 'static>(lp: &Loop<D>, c: Channel) -> Option<&ChannelState<D>> {
 fn is_internal(v: &Value) -> bool {
     v.get("cmd")
         .and_then(Value::as_str)
-        .is_some_and(|c| c.len() > 5 && c.starts_with("NODE_"))
+        .is_some_and(|c| c.starts_with("NODE_"))
 }
 
 fn line_of(v: &Value) -> Vec<u8> {
@@ -296,8 +302,11 @@ fn transmit<D: 'static>(
     match handle {
         None => ipc.write(lp, line_of(&msg), None, |_, _, _| {}),
         Some(h) => {
-            let wrapped = json!({"cmd": "NODE_HANDLE", "type": h.type_name(), "msg": msg});
-            let line = line_of(&wrapped);
+            // Node's key order (JSON.stringify keeps insertion order).
+            let mut line =
+                format!(r#"{{"cmd":"NODE_HANDLE","type":"{}","msg":"#, h.type_name()).into_bytes();
+            line.extend_from_slice(&line_of(&msg));
+            line.insert(line.len() - 1, b'}');
             let copy = h
                 .fd()
                 .try_clone()

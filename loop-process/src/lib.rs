@@ -31,6 +31,14 @@
 //!   ([`Spawned::take_stream`]), [`socketpair`], [`stdin`], [`stdout`],
 //!   [`stderr`] (and any pipe or socket fd through
 //!   [`loop_net::Stream::open_fd`]);
+//! - [`Ipc`]: IPC streams that carry fds (`SCM_RIGHTS`), with
+//!   [`HandleType`]d pending handles accepted as loop-net handles
+//!   ([`Spawned::take_ipc`]);
+//! - [`Channel`]: Node.js's JSON IPC channel, byte for byte, with
+//!   `NODE_HANDLE` handle passing ([`SendHandle`], [`Received`]); a child
+//!   of a Node.js parent finds it with [`Channel::from_env`], a parent
+//!   makes one with [`SpawnOptions::node_ipc`] and
+//!   [`Spawned::take_channel`];
 //! - reaping: [`Reaping`], [`reaping`], [`set_reaping`];
 //! - [`Error`]: the operation, file, pid and errno, formatted as Node.js.
 //!
