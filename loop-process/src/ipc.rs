@@ -386,9 +386,10 @@ impl Ipc {
         Ok(lp.ref_handle(io)?)
     }
 
-    /// Closes the handle (`uv_close`): the socket at once, then, in the
-    /// close phase, the unwritten writes' callbacks with `ECANCELED`, then
-    /// `cb`. Pending fds are closed. `EBADF` if closed already.
+    /// Closes the handle (`uv_close`): reading and writing stop and
+    /// pending fds are closed at once; in the close phase the socket is
+    /// closed, the unwritten writes' callbacks run with `ECANCELED`, then
+    /// `cb`. `EBADF` if closed already.
     pub fn close<D: 'static>(
         self,
         lp: &mut Loop<D>,

@@ -323,6 +323,18 @@ pub(crate) fn insert<D: 'static>(lp: &mut Loop<D>, sock: Sock, flags: u32) -> St
     s
 }
 
+/// Registers the stream's fd and takes it out again: whether epoll can
+/// watch it at all.
+fn probe_epoll<D: 'static>(lp: &mut Loop<D>, s: Stream) -> io::Result<()> {
+    let Some((io, Some(fd))) = get(lp, s).map(|st| (st.io, st.sock.fd())) else {
+        return Ok(());
+    };
+    let t = token(lp, io)?;
+    let reg = lp.registry();
+    reg.register(&mut SourceFd(&fd), t, Interest::READABLE)?;
+    reg.deregister(&mut SourceFd(&fd))
+}
+
 /// `EEXIST` if `fd` is already the fd of one of this loop's streams or
 /// listeners (what libuv's `epoll_ctl(ADD)` says of an fd watched twice).
 pub(crate) fn check_unwatched<D: 'static>(lp: &Loop<D>, fd: &std::os::fd::OwnedFd) -> Result<()> {
@@ -371,7 +383,8 @@ impl Stream {
     /// both; the read end of a pipe only readable), and made
     /// non-blocking. `EEXIST` if this loop already has a stream or a
     /// listener on that fd number; `EINVAL` for a regular file, a
-    /// directory or a datagram socket; `ENOTCONN` for a listening socket.
+    /// directory or a datagram socket; `ENOTCONN` for a listening socket;
+    /// `EPERM` for a character device epoll cannot watch (`/dev/null`).
     /// The fd is closed on error. A pipe has no half-close: `shutdown` on
     /// one fails with `ENOTSOCK` (as libuv's), close it to give its reader
     /// EOF.
@@ -381,7 +394,17 @@ impl Stream {
         let flags = CONNECTED
             | if o.readable { READABLE } else { 0 }
             | if o.writable { WRITABLE } else { 0 };
-        Ok(insert(lp, o.sock, flags))
+        let pipe = matches!(o.sock, Sock::Pipe(_));
+        let s = insert(lp, o.sock, flags);
+        if pipe {
+            // Not every character device can be watched (`/dev/null` is
+            // EPERM to epoll): find out now rather than at `read_start`.
+            if let Err(e) = probe_epoll(lp, s) {
+                let _ = s.close(lp, |_, _| {});
+                return Err(Error::io("open", e, None));
+            }
+        }
+        Ok(s)
     }
 
     /// The stream's slot in the loop's stream table: small and dense,
