@@ -134,6 +134,13 @@ pub(crate) struct ListenerState<D> {
     shed: u64,
 }
 
+impl<D> ListenerState<D> {
+    /// The listening socket's fd, for [`Stream::open_fd`]'s `EEXIST` check.
+    pub(crate) fn fd(&self) -> Option<std::os::fd::RawFd> {
+        self.sock.fd()
+    }
+}
+
 fn get<D: 'static>(lp: &mut Loop<D>, l: Listener) -> Option<&mut ListenerState<D>> {
     net_mut(lp)?
         .listeners
@@ -232,6 +239,22 @@ impl Listener {
             Some(path.to_path_buf()),
             Box::new(on_connection),
         )
+    }
+
+    /// Adopts a socket that is listening already (`uv_tcp_open` or
+    /// `uv_pipe_open`, then `uv_listen`): one received over IPC, or
+    /// inherited. `EINVAL` if it is not a listening stream socket,
+    /// `EEXIST` if this loop watches that fd already; the fd is closed on
+    /// error. A Unix listener opened this way does not remove its socket
+    /// file on close (its owner does).
+    pub fn open<D: 'static>(
+        lp: &mut Loop<D>,
+        fd: std::os::fd::OwnedFd,
+        on_connection: impl FnMut(&mut Loop<D>, &mut D, Listener, Result<()>) + 'static,
+    ) -> Result<Listener> {
+        stream::check_unwatched(lp, &fd)?;
+        let sock = sys::open_listener(fd).map_err(|e| Error::io("listen", e, None))?;
+        insert(lp, sock, None, Box::new(on_connection))
     }
 
     /// Takes the connection waiting since the connection callback

@@ -10,13 +10,19 @@
 //!   (std's `write_vectored` is `writev`, which cannot take the flag, so
 //!   vectored writes go through `sendmsg`);
 //! - fds are never duplicated, so closing one also removes it from the
-//!   epoll set: a closed socket needs no `epoll_ctl(DEL)`.
+//!   epoll set: a closed socket needs no `epoll_ctl(DEL)`;
+//! - a stream opened on an fd that is not a socket (a pipe, a FIFO, a
+//!   character device: [`Sock::Pipe`]) reads with `read` and writes with
+//!   `write`/`writev`, which cannot take `MSG_NOSIGNAL`: a write to a pipe
+//!   with no reader raises `SIGPIPE` unless it is ignored (Rust programs
+//!   ignore it from `main` on), as with libuv.
 
 use crate::error::Address;
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
-use std::io::{self, IoSlice, Read};
+use std::fs::File;
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -26,6 +32,13 @@ pub(crate) enum Sock {
     None,
     Tcp(mio::net::TcpStream),
     Unix(mio::net::UnixStream),
+    /// Not a socket: a pipe, a FIFO or a character device, opened with
+    /// [`open_fd`].
+    Pipe(File),
+}
+
+fn enotsock() -> io::Error {
+    io::Error::from_raw_os_error(libc::ENOTSOCK)
 }
 
 impl Sock {
@@ -34,6 +47,7 @@ impl Sock {
             Sock::None => None,
             Sock::Tcp(s) => Some(s.as_raw_fd()),
             Sock::Unix(s) => Some(s.as_raw_fd()),
+            Sock::Pipe(f) => Some(f.as_raw_fd()),
         }
     }
 
@@ -42,6 +56,7 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => Ok(SockRef::from(s)),
             Sock::Unix(s) => Ok(SockRef::from(s)),
+            Sock::Pipe(_) => Err(enotsock()),
         }
     }
 
@@ -50,16 +65,23 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => (&*s).read(buf),
             Sock::Unix(s) => (&*s).read(buf),
+            Sock::Pipe(f) => (&*f).read(buf),
         }
     }
 
     pub(crate) fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        if let Sock::Pipe(f) = self {
+            return (&*f).write(buf);
+        }
         self.sockref()?.send_with_flags(buf, libc::MSG_NOSIGNAL)
     }
 
     pub(crate) fn send_vectored(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
         if let [one] = bufs {
             return self.send(one);
+        }
+        if let Sock::Pipe(f) = self {
+            return (&*f).write_vectored(bufs);
         }
         self.sockref()?
             .send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
@@ -70,6 +92,9 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => s.shutdown(Shutdown::Write),
             Sock::Unix(s) => s.shutdown(Shutdown::Write),
+            // libuv's `shutdown(2)` on a pipe fails the same way: a pipe's
+            // reader sees EOF when the writing end is closed.
+            Sock::Pipe(_) => Err(enotsock()),
         }
     }
 
@@ -78,6 +103,7 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => s.take_error(),
             Sock::Unix(s) => s.take_error(),
+            Sock::Pipe(_) => Ok(None),
         }
     }
 
@@ -86,6 +112,7 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => s.peer_addr().map(Address::Inet),
             Sock::Unix(s) => s.peer_addr().map(|a| Address::from_unix(&a)),
+            Sock::Pipe(_) => Err(enotsock()),
         }
     }
 
@@ -94,6 +121,7 @@ impl Sock {
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
             Sock::Tcp(s) => s.local_addr().map(Address::Inet),
             Sock::Unix(s) => s.local_addr().map(|a| Address::from_unix(&a)),
+            Sock::Pipe(_) => Err(enotsock()),
         }
     }
 
@@ -101,7 +129,7 @@ impl Sock {
         match self {
             Sock::Tcp(s) => s.set_nodelay(on),
             // libuv: a no-op on pipes.
-            Sock::Unix(_) => Ok(()),
+            Sock::Unix(_) | Sock::Pipe(_) => Ok(()),
             Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
         }
     }
@@ -111,7 +139,7 @@ impl Sock {
     pub(crate) fn set_keepalive(&self, on: bool, delay: Option<u32>) -> io::Result<()> {
         let s = match self {
             Sock::Tcp(s) => SockRef::from(s),
-            Sock::Unix(_) => return Ok(()),
+            Sock::Unix(_) | Sock::Pipe(_) => return Ok(()),
             Sock::None => return Err(io::Error::from_raw_os_error(libc::EBADF)),
         };
         if on {
@@ -130,6 +158,57 @@ impl Sock {
     pub(crate) fn set_linger_zero(&self) -> io::Result<()> {
         self.sockref()?.set_linger(Some(Duration::ZERO))
     }
+}
+
+/// An fd opened as a stream: what it is, and whether it may be read and
+/// written (its access mode; a socket is both).
+pub(crate) struct Opened {
+    pub(crate) sock: Sock,
+    pub(crate) readable: bool,
+    pub(crate) writable: bool,
+}
+
+/// Makes a stream of an fd (`uv_pipe_open`, `uv_tcp_open`): a connected
+/// TCP or Unix stream socket becomes [`Sock::Tcp`] or [`Sock::Unix`], a
+/// pipe, FIFO or character device [`Sock::Pipe`]; the fd is made
+/// non-blocking. `EINVAL` for a regular file, a directory, or a socket that
+/// is not a stream; `ENOTCONN` for a listening socket. The fd is closed
+/// on error.
+pub(crate) fn open_fd(fd: OwnedFd) -> io::Result<Opened> {
+    let mode = rustix::fs::fcntl_getfl(&fd)?;
+    let acc = mode & rustix::fs::OFlags::RWMODE;
+    let readable = acc == rustix::fs::OFlags::RDONLY || acc == rustix::fs::OFlags::RDWR;
+    let writable = acc == rustix::fs::OFlags::WRONLY || acc == rustix::fs::OFlags::RDWR;
+    let ft = rustix::fs::fstat(&fd)?;
+    let kind = rustix::fs::FileType::from_raw_mode(ft.st_mode);
+    let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+    let sock = match kind {
+        rustix::fs::FileType::Socket => {
+            let s = SockRef::from(&fd);
+            if s.r#type()? != Type::STREAM {
+                return Err(einval());
+            }
+            if s.is_listener()? {
+                return Err(io::Error::from_raw_os_error(libc::ENOTCONN));
+            }
+            s.set_nonblocking(true)?;
+            match s.domain()? {
+                Domain::UNIX => Sock::Unix(mio::net::UnixStream::from_std(fd.into())),
+                Domain::IPV4 | Domain::IPV6 => Sock::Tcp(mio::net::TcpStream::from_std(fd.into())),
+                _ => return Err(einval()),
+            }
+        }
+        rustix::fs::FileType::Fifo | rustix::fs::FileType::CharacterDevice => {
+            rustix::fs::fcntl_setfl(&fd, mode | rustix::fs::OFlags::NONBLOCK)?;
+            Sock::Pipe(File::from(fd))
+        }
+        _ => return Err(einval()),
+    };
+    Ok(Opened {
+        sock,
+        readable,
+        writable,
+    })
 }
 
 /// A listening socket, TCP or Unix.
@@ -163,6 +242,26 @@ impl ListenSock {
             ListenSock::Tcp(l) => l.local_addr().map(Address::Inet),
             ListenSock::Unix(l) => l.local_addr().map(|a| Address::from_unix(&a)),
         }
+    }
+}
+
+/// Makes a listener of a listening socket's fd (a listener received over
+/// IPC, `listen({fd})`), made non-blocking. `EINVAL` if it is not a
+/// listening TCP or Unix stream socket. The fd is closed on error.
+pub(crate) fn open_listener(fd: OwnedFd) -> io::Result<ListenSock> {
+    let s = SockRef::from(&fd);
+    if s.r#type()? != Type::STREAM || !s.is_listener()? {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    s.set_nonblocking(true)?;
+    match s.domain()? {
+        Domain::UNIX => Ok(ListenSock::Unix(mio::net::UnixListener::from_std(
+            fd.into(),
+        ))),
+        Domain::IPV4 | Domain::IPV6 => {
+            Ok(ListenSock::Tcp(mio::net::TcpListener::from_std(fd.into())))
+        }
+        _ => Err(io::Error::from_raw_os_error(libc::EINVAL)),
     }
 }
 

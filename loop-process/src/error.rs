@@ -35,6 +35,8 @@ pub enum Error {
     /// The loop refused an operation on the process's handle (it is closed,
     /// or closing).
     Loop(loop_core::Error),
+    /// A stream operation failed (opening a pipe as a loop-net stream).
+    Net(loop_net::Error),
 }
 
 impl Error {
@@ -70,6 +72,7 @@ impl Error {
         match self {
             Error::Sys { op, .. } => op,
             Error::Loop(_) => "loop",
+            Error::Net(e) => e.op(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Error {
         match self {
             Error::Sys { errno, .. } => Some(*errno),
             Error::Loop(_) => None,
+            Error::Net(e) => e.raw_os_error(),
         }
     }
 
@@ -96,7 +100,7 @@ impl Error {
     pub fn file(&self) -> Option<&str> {
         match self {
             Error::Sys { file, .. } => file.as_deref(),
-            Error::Loop(_) => None,
+            Error::Loop(_) | Error::Net(_) => None,
         }
     }
 
@@ -104,7 +108,7 @@ impl Error {
     pub fn pid(&self) -> Option<u32> {
         match self {
             Error::Sys { pid, .. } => *pid,
-            Error::Loop(_) => None,
+            Error::Loop(_) | Error::Net(_) => None,
         }
     }
 }
@@ -122,6 +126,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Loop(e) => write!(f, "process: {e}"),
+            Error::Net(e) => write!(f, "{e}"),
         }
     }
 }
@@ -131,6 +136,7 @@ impl std::error::Error for Error {
         match self {
             Error::Sys { source, .. } => Some(source),
             Error::Loop(e) => Some(e),
+            Error::Net(e) => Some(e),
         }
     }
 }
@@ -141,11 +147,18 @@ impl From<loop_core::Error> for Error {
     }
 }
 
+impl From<loop_net::Error> for Error {
+    fn from(e: loop_net::Error) -> Error {
+        Error::Net(e)
+    }
+}
+
 impl From<Error> for io::Error {
     fn from(e: Error) -> io::Error {
         let kind = match &e {
             Error::Sys { source, .. } => source.kind(),
             Error::Loop(_) => io::ErrorKind::Other,
+            Error::Net(e) => e.kind(),
         };
         io::Error::new(kind, e)
     }

@@ -27,6 +27,18 @@
 //!   directory, fds as [`Stdio`], detached, uid/gid), returning
 //!   [`Spawned`]: the [`Process`] and the parent's ends of its pipes;
 //! - [`Process`]: `pid`, `kill`, ref/unref, `close`; [`kill`] by pid;
+//! - pipes as loop-net [`Stream`](loop_net::Stream)s: a child's pipes
+//!   ([`Spawned::take_stream`]), [`socketpair`], [`stdin`], [`stdout`],
+//!   [`stderr`] (and any pipe or socket fd through
+//!   [`loop_net::Stream::open_fd`]);
+//! - [`Ipc`]: IPC streams that carry fds (`SCM_RIGHTS`), with
+//!   [`HandleType`]d pending handles accepted as loop-net handles
+//!   ([`Spawned::take_ipc`]);
+//! - [`Channel`]: Node.js's JSON IPC channel, byte for byte, with
+//!   `NODE_HANDLE` handle passing ([`SendHandle`], [`Received`]); a child
+//!   of a Node.js parent finds it with [`Channel::from_env`], a parent
+//!   makes one with [`SpawnOptions::node_ipc`] and
+//!   [`Spawned::take_channel`];
 //! - reaping: [`Reaping`], [`reaping`], [`set_reaping`];
 //! - [`Error`]: the operation, file, pid and errno, formatted as Node.js.
 //!
@@ -81,23 +93,29 @@
 //!   every fd above its last close-on-exec (libuv relies on the parent's
 //!   fds having the flag): neither an ignored real-time signal nor a
 //!   library's fd without the flag reaches the program.
-//! - Pipes are Unix-domain socket pairs handed back as [`OwnedFd`]s;
-//!   libuv wraps them in `uv_pipe_t` streams (loop-net's streams come
-//!   next).
+//! - Pipes are Unix-domain socket pairs handed back as [`OwnedFd`]s,
+//!   opened as loop-net streams on demand ([`Spawned::take_stream`]);
+//!   libuv creates the `uv_pipe_t` before the spawn.
 //!
 //! [`OwnedFd`]: std::os::fd::OwnedFd
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod channel;
 mod error;
+mod ipc;
 mod options;
+mod pipe;
 mod process;
 mod reaper;
 mod sys;
 
+pub use channel::{Channel, Received, SendHandle, MAX_HANDLE_RETRANSMISSIONS};
 pub use error::Error;
+pub use ipc::{HandleType, Ipc, IpcEvent};
 pub use options::{SpawnOptions, Stdio};
+pub use pipe::{socketpair, stderr, stdin, stdout};
 pub use process::{kill, spawn, Process, Spawned};
 pub use reaper::Reaping;
 

@@ -114,6 +114,24 @@ impl<'a> SpawnOptions<'a> {
         self
     }
 
+    /// A Node.js IPC channel at the child's fd `fd` (Node's `'ipc'` stdio
+    /// entry): a [`Stdio::Pipe`] there, and `NODE_CHANNEL_FD=fd` and
+    /// `NODE_CHANNEL_SERIALIZATION_MODE=json` added to the child's
+    /// environment (the parent's, unless [`SpawnOptions::env`] set one;
+    /// call `env` first). Open the parent's end with
+    /// [`crate::Spawned::take_channel`].
+    pub fn node_ipc(mut self, fd: usize) -> Self {
+        let mut env = self
+            .env
+            .take()
+            .unwrap_or_else(|| std::env::vars_os().collect());
+        env.retain(|(k, _)| k != "NODE_CHANNEL_FD" && k != "NODE_CHANNEL_SERIALIZATION_MODE");
+        env.push(("NODE_CHANNEL_FD".into(), fd.to_string().into()));
+        env.push(("NODE_CHANNEL_SERIALIZATION_MODE".into(), "json".into()));
+        self.env = Some(env);
+        self.stdio(fd, Stdio::Pipe)
+    }
+
     /// Runs the child in a new session (`setsid`, libuv's
     /// `UV_PROCESS_DETACHED`): it keeps running when our process group is
     /// signalled. Combine with [`crate::Process::unref`] to let the loop

@@ -44,8 +44,8 @@ pub struct Spawned {
     pub process: Process,
     /// Indexed by the child's fd: the parent's end of each [`Stdio::Pipe`]
     /// (a Unix-domain socket, non-blocking, close-on-exec), `None` for the
-    /// other entries. Wrapping them as loop-net streams comes next; until
-    /// then, register them yourself or use them blocking.
+    /// other entries. [`Spawned::take_stream`] opens one as a loop-net
+    /// stream, [`Spawned::take_pipe`] hands it over as it is.
     pub stdio: Vec<Option<OwnedFd>>,
 }
 
@@ -53,6 +53,45 @@ impl Spawned {
     /// Takes the parent's end of the pipe at the child's fd `fd`.
     pub fn take_pipe(&mut self, fd: usize) -> Option<OwnedFd> {
         self.stdio.get_mut(fd)?.take()
+    }
+
+    /// Takes the parent's end of the pipe at the child's fd `fd` as a
+    /// loop-net stream of `lp` (libuv's `uv_pipe_t` of a
+    /// `UV_CREATE_PIPE` entry): readable and writable whatever the
+    /// child's end is for, since it is a socket; `None` if `fd` is not a
+    /// pipe or was taken already.
+    pub fn take_stream<D: 'static>(
+        &mut self,
+        lp: &mut Loop<D>,
+        fd: usize,
+    ) -> Option<Result<loop_net::Stream, Error>> {
+        let end = self.take_pipe(fd)?;
+        Some(loop_net::Stream::open_fd(lp, end).map_err(Error::from))
+    }
+
+    /// Takes the parent's end of the pipe at the child's fd `fd` as an
+    /// [`crate::Ipc`] stream (fds can cross it).
+    pub fn take_ipc<D: 'static>(
+        &mut self,
+        lp: &mut Loop<D>,
+        fd: usize,
+    ) -> Option<Result<crate::Ipc, Error>> {
+        let end = self.take_pipe(fd)?;
+        Some(crate::Ipc::open(lp, end))
+    }
+
+    /// Takes the parent's end of the pipe at the child's fd `fd` as a
+    /// Node.js channel (see [`crate::SpawnOptions::node_ipc`]).
+    pub fn take_channel<D: 'static>(
+        &mut self,
+        lp: &mut Loop<D>,
+        fd: usize,
+    ) -> Option<Result<crate::Channel, Error>> {
+        let ipc = match self.take_ipc(lp, fd)? {
+            Ok(ipc) => ipc,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(crate::Channel::open(lp, ipc))
     }
 }
 

@@ -251,3 +251,114 @@ pub(crate) fn install_child_setup(cmd: &mut Command, plan: ChildPlan) {
         cmd.pre_exec(setup);
     }
 }
+
+// ----- IPC: fds over a Unix-domain socket (safe, through rustix) -----
+
+/// How many fds one `recvmsg` makes room for. More in one message (which
+/// this crate never sends) would be cut (`MSG_CTRUNC`) and closed by the
+/// kernel.
+const MAX_FDS_PER_READ: usize = 16;
+
+/// One `sendmsg(MSG_NOSIGNAL)` of `data`, with `fd` in an `SCM_RIGHTS`
+/// message if given (it is sent with the first byte the kernel takes).
+pub(crate) fn send_with_fd(
+    sock: &std::os::unix::net::UnixStream,
+    data: &[u8],
+    fd: Option<&OwnedFd>,
+) -> io::Result<usize> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let iov = [io::IoSlice::new(data)];
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds;
+    if let Some(fd) = fd {
+        use std::os::fd::AsFd;
+        fds = [fd.as_fd()];
+        if !control.push(SendAncillaryMessage::ScmRights(&fds)) {
+            return Err(io::Error::from_raw_os_error(libc::ENOBUFS));
+        }
+    }
+    Ok(rustix::net::sendmsg(
+        sock,
+        &iov,
+        &mut control,
+        SendFlags::NOSIGNAL | SendFlags::DONTWAIT,
+    )?)
+}
+
+/// One `recvmsg(MSG_CMSG_CLOEXEC)` into `buf`; each fd received is given
+/// to `on_fd` (close-on-exec) before the byte count is returned.
+pub(crate) fn recv_with_fds(
+    sock: &std::os::unix::net::UnixStream,
+    buf: &mut [u8],
+    on_fd: &mut dyn FnMut(OwnedFd),
+) -> io::Result<usize> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let mut space =
+        [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS_PER_READ))];
+    let mut control = RecvAncillaryBuffer::new(&mut space);
+    let r = rustix::net::recvmsg(
+        sock,
+        &mut iov,
+        &mut control,
+        RecvFlags::CMSG_CLOEXEC | RecvFlags::DONTWAIT,
+    )?;
+    for msg in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(fds) = msg {
+            for fd in fds {
+                on_fd(fd);
+            }
+        }
+    }
+    Ok(r.bytes)
+}
+
+/// What kind of socket (or other file) `fd` is: `SO_TYPE`, the domain,
+/// `SO_ACCEPTCONN`.
+pub(crate) fn classify(fd: &OwnedFd) -> crate::ipc::HandleType {
+    use crate::ipc::HandleType;
+    use socket2::{Domain, SockRef, Type};
+    let s = SockRef::from(fd);
+    let (Ok(ty), Ok(domain)) = (s.r#type(), s.domain()) else {
+        return HandleType::Other;
+    };
+    let listening = s.is_listener().unwrap_or(false);
+    match (domain, ty, listening) {
+        (Domain::IPV4 | Domain::IPV6, Type::STREAM, true) => HandleType::TcpListener,
+        (Domain::IPV4 | Domain::IPV6, Type::STREAM, false) => HandleType::TcpStream,
+        (Domain::IPV4 | Domain::IPV6, Type::DGRAM, _) => HandleType::Udp,
+        (Domain::UNIX, Type::STREAM, true) => HandleType::UnixListener,
+        (Domain::UNIX, Type::STREAM, false) => HandleType::UnixStream,
+        _ => HandleType::Other,
+    }
+}
+
+/// Whether this process adopted its `NODE_CHANNEL_FD` already.
+static CHANNEL_ADOPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Takes ownership of the channel fd a Node.js parent left open for this
+/// process (`NODE_CHANNEL_FD`), once per process (`EALREADY` after), and
+/// marks it close-on-exec so that our own children do not inherit it.
+/// `EBADF` if it is not open.
+pub(crate) fn adopt_channel_fd(fd: RawFd) -> io::Result<OwnedFd> {
+    use std::sync::atomic::Ordering;
+    if CHANNEL_ADOPTED.swap(true, Ordering::SeqCst) {
+        return Err(io::Error::from_raw_os_error(libc::EALREADY));
+    }
+    // SAFETY: F_GETFD on any int is defined; -1/EBADF if not open.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    if flags == -1 {
+        CHANNEL_ADOPTED.store(false, Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; setting FD_CLOEXEC changes no memory of ours.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC) } == -1 {
+        CHANNEL_ADOPTED.store(false, Ordering::SeqCst);
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the fd is open (checked above) and was left to this process
+    // by its parent for the channel alone: nothing else in the process
+    // owns it, and the flag above makes this the only adoption.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}

@@ -269,6 +269,16 @@ impl Server {
         Ok(())
     }
 
+    /// `server.listen(handle)` / `server.listen({fd})`: listens on a
+    /// socket that is listening already, such as one received over IPC
+    /// (see [`Listener::open`]). Errors go to `on_error` on the next tick.
+    pub fn listen_fd<D: 'static>(self, lp: &mut Loop<D>, fd: std::os::fd::OwnedFd) -> Result<()> {
+        self.check_idle(lp)?;
+        let r = Listener::open(lp, fd, move |lp, d, l, r| on_listener(lp, d, self, l, r));
+        self.listened(lp, r);
+        Ok(())
+    }
+
     fn check_idle<D: 'static>(self, lp: &mut Loop<D>) -> Result<ListenOptions> {
         let st = get(lp, self).ok_or_else(|| bad_handle("listen"))?;
         if st.listener.is_some() || st.flags & RESOLVING != 0 {

@@ -323,6 +323,36 @@ pub(crate) fn insert<D: 'static>(lp: &mut Loop<D>, sock: Sock, flags: u32) -> St
     s
 }
 
+/// Registers the stream's fd and takes it out again: whether epoll can
+/// watch it at all.
+fn probe_epoll<D: 'static>(lp: &mut Loop<D>, s: Stream) -> io::Result<()> {
+    let Some((io, Some(fd))) = get(lp, s).map(|st| (st.io, st.sock.fd())) else {
+        return Ok(());
+    };
+    let t = token(lp, io)?;
+    let reg = lp.registry();
+    reg.register(&mut SourceFd(&fd), t, Interest::READABLE)?;
+    reg.deregister(&mut SourceFd(&fd))
+}
+
+/// `EEXIST` if `fd` is already the fd of one of this loop's streams or
+/// listeners (what libuv's `epoll_ctl(ADD)` says of an fd watched twice).
+pub(crate) fn check_unwatched<D: 'static>(lp: &Loop<D>, fd: &std::os::fd::OwnedFd) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    let raw = Some(fd.as_raw_fd());
+    let Some(n) = net_ref(lp) else { return Ok(()) };
+    if n.streams.iter().any(|(_, st)| st.sock.fd() == raw)
+        || n.listeners.iter().any(|(_, l)| l.fd() == raw)
+    {
+        return Err(Error::misuse(
+            "open",
+            libc::EEXIST,
+            "the fd is already a stream or listener of this loop",
+        ));
+    }
+    Ok(())
+}
+
 // ----- the public API: queries and options -----
 
 impl Stream {
@@ -345,6 +375,36 @@ impl Stream {
             .map_err(|e| Error::io("open", e, None))?;
         let sock = Sock::Unix(loop_core::mio::net::UnixStream::from_std(s));
         Ok(insert(lp, sock, CONNECTED | READABLE | WRITABLE))
+    }
+
+    /// Opens an fd as a stream (`uv_pipe_open`, `uv_tcp_open`): a connected
+    /// TCP or Unix stream socket, a pipe, a FIFO or a character device. It
+    /// is readable and writable as its access mode says (a socket is
+    /// both; the read end of a pipe only readable), and made
+    /// non-blocking. `EEXIST` if this loop already has a stream or a
+    /// listener on that fd number; `EINVAL` for a regular file, a
+    /// directory or a datagram socket; `ENOTCONN` for a listening socket;
+    /// `EPERM` for a character device epoll cannot watch (`/dev/null`).
+    /// The fd is closed on error. A pipe has no half-close: `shutdown` on
+    /// one fails with `ENOTSOCK` (as libuv's), close it to give its reader
+    /// EOF.
+    pub fn open_fd<D: 'static>(lp: &mut Loop<D>, fd: std::os::fd::OwnedFd) -> Result<Stream> {
+        check_unwatched(lp, &fd)?;
+        let o = crate::sys::open_fd(fd).map_err(|e| Error::io("open", e, None))?;
+        let flags = CONNECTED
+            | if o.readable { READABLE } else { 0 }
+            | if o.writable { WRITABLE } else { 0 };
+        let pipe = matches!(o.sock, Sock::Pipe(_));
+        let s = insert(lp, o.sock, flags);
+        if pipe {
+            // Not every character device can be watched (`/dev/null` is
+            // EPERM to epoll): find out now rather than at `read_start`.
+            if let Err(e) = probe_epoll(lp, s) {
+                let _ = s.close(lp, |_, _| {});
+                return Err(Error::io("open", e, None));
+            }
+        }
+        Ok(s)
     }
 
     /// The stream's slot in the loop's stream table: small and dense,

@@ -1,0 +1,144 @@
+//! Node.js's channel protocol seen from a raw IPC peer: the lines a
+//! `Channel` writes, the NACK it answers to a `NODE_HANDLE` that came
+//! without its fd, retransmission after a NACK (with a new fd each time)
+//! and the queue held behind the handle in flight until its ACK.
+
+use loop_core::Loop;
+use loop_process::{Channel, HandleType, Ipc, IpcEvent, SendHandle};
+use loop_testkit::run_to_end;
+use serde_json::json;
+use std::os::unix::net::UnixStream;
+
+#[derive(Default)]
+struct Peer {
+    lines: Vec<String>,
+    fds: Vec<HandleType>,
+    messages: Vec<serde_json::Value>,
+}
+
+fn pair(lp: &mut Loop<Peer>) -> (Channel, Ipc) {
+    let (a, b) = UnixStream::pair().expect("pair");
+    let a = Ipc::open(lp, a.into()).expect("ipc");
+    let ch = Channel::open(lp, a).expect("channel");
+    (ch, Ipc::open(lp, b.into()).expect("ipc"))
+}
+
+/// The raw peer: records each line and the fds, and answers each
+/// `NODE_HANDLE` with `reply(n)` for the n-th one (0-based).
+fn peer(lp: &mut Loop<Peer>, raw: Ipc, reply: fn(usize) -> &'static str, stop_after: usize) {
+    let mut buf = Vec::new();
+    let mut handles = 0;
+    raw.read_start(lp, move |lp, p: &mut Peer, raw, ev| {
+        let IpcEvent::Data(d) = ev else {
+            let _ = raw.close(lp, |_, _| {});
+            return;
+        };
+        while let Some((t, _fd)) = raw.take_handle(lp) {
+            p.fds.push(t);
+        }
+        buf.extend_from_slice(d);
+        while let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            let line = String::from_utf8(line).expect("utf-8");
+            let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+            p.lines.push(line.trim_end().to_owned());
+            if v["cmd"] == "NODE_HANDLE" {
+                let cmd = reply(handles);
+                handles += 1;
+                let ack = format!("{{\"cmd\":\"{cmd}\"}}\n").into_bytes();
+                raw.write(lp, ack, None, |_, _, r| r.expect("ack"))
+                    .expect("write");
+            }
+            if p.lines.len() == stop_after {
+                let _ = raw.close(lp, |_, _| {});
+                return;
+            }
+        }
+    })
+    .expect("read_start");
+}
+
+#[test]
+fn one_handle_in_flight_nack_and_retransmit() {
+    let mut lp: Loop<Peer> = Loop::new().expect("loop");
+    let (ch, raw) = pair(&mut lp);
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    ch.send(&mut lp, json!({"a": 1})).expect("send");
+    // The bytes of Node's own JSON.stringify({cmd, type, msg}).
+    ch.send_handle(&mut lp, json!("srv"), SendHandle::Server(l.into()))
+        .expect("send");
+    ch.send(&mut lp, json!("after"))
+        .expect("queued behind the handle");
+    // NACK twice, then ACK: three NODE_HANDLE lines, then "after".
+    peer(
+        &mut lp,
+        raw,
+        |n| {
+            if n < 2 {
+                "NODE_HANDLE_NACK"
+            } else {
+                "NODE_HANDLE_ACK"
+            }
+        },
+        5,
+    );
+    let mut p = Peer::default();
+    run_to_end(&mut lp, &mut p);
+    let handle_line = r#"{"cmd":"NODE_HANDLE","type":"net.Server","msg":"srv"}"#;
+    assert_eq!(
+        p.lines,
+        [
+            r#"{"a":1}"#,
+            handle_line,
+            handle_line,
+            handle_line,
+            r#""after""#
+        ]
+    );
+    assert_eq!(p.fds, [HandleType::TcpListener; 3], "a new fd each time");
+}
+
+#[test]
+fn a_handle_line_without_its_fd_is_nacked() {
+    let mut lp: Loop<Peer> = Loop::new().expect("loop");
+    let (ch, raw) = pair(&mut lp);
+    ch.on_message(&mut lp, |_, p: &mut Peer, _, m, h| {
+        assert!(h.is_none());
+        p.messages.push(m);
+    });
+    // Internal messages never reach on_message; a user message does.
+    let lines = concat!(
+        r#"{"cmd":"NODE_HANDLE","type":"net.Server","msg":"x"}"#,
+        "\n",
+        r#"{"cmd":"NODE_SOMETHING"}"#,
+        "\n",
+        r#"{"cmd":"NODE_"}"#,
+        "\n",
+        r#"{"cmd":"NOD","user":true}"#,
+        "\n"
+    );
+    raw.write(&mut lp, lines.as_bytes().to_vec(), None, |_, _, r| {
+        r.expect("write")
+    })
+    .expect("write");
+    peer(
+        &mut lp,
+        raw,
+        |_| unreachable!("the channel sends no handle"),
+        1,
+    );
+    let mut p = Peer::default();
+    lp.run(loop_core::RunMode::Once, &mut p).expect("run");
+    run_to_end_after_disconnect(&mut lp, ch, &mut p);
+    assert_eq!(p.lines, [r#"{"cmd":"NODE_HANDLE_NACK"}"#]);
+    // "NODE_" alone is internal too (Node: longer than 4 characters and
+    // starting with NODE_); "NOD" is a user's.
+    assert_eq!(p.messages, [json!({"cmd": "NOD", "user": true})]);
+}
+
+fn run_to_end_after_disconnect(lp: &mut Loop<Peer>, ch: Channel, p: &mut Peer) {
+    if ch.is_connected(lp) {
+        let _ = ch.disconnect(lp);
+    }
+    run_to_end(lp, p);
+}
