@@ -127,6 +127,10 @@ pub struct Loop<D = ()> {
     pub(crate) extensions: crate::extension::Extensions,
     /// A panic caught in a callback, to resume once the loop is consistent.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
+    /// An error an extension reported with no handler for it
+    /// ([`Loop::report_unhandled`]), returned by `run` once the loop is
+    /// consistent, as a panic is resumed.
+    pub(crate) unhandled: Option<Error>,
 }
 
 impl<D> Loop<D> {
@@ -176,7 +180,10 @@ impl<D> Loop<D> {
     /// Returns whether the loop is still alive.
     ///
     /// A panic in a callback propagates out of `run` once the loop's queues
-    /// are back in order; `run` can be called again afterwards.
+    /// are back in order; `run` can be called again afterwards. So does an
+    /// unhandled error ([`Loop::report_unhandled`]): `run` returns it as
+    /// [`Error::Unhandled`] after the current callback, and can be called
+    /// again.
     pub fn run(&mut self, mode: RunMode, data: &mut D) -> Result<bool> {
         if self.running {
             return Err(Error::Reentrant);
@@ -188,13 +195,16 @@ impl<D> Loop<D> {
         if let Some(p) = self.panic.take() {
             resume_unwind(p);
         }
-        r
+        match self.unhandled.take() {
+            Some(e) => Err(e),
+            None => r,
+        }
     }
 
     fn run_inner(&mut self, mode: RunMode, data: &mut D) -> Result<bool> {
         macro_rules! bail {
             () => {
-                if self.panic.is_some() {
+                if self.aborting() {
                     return Ok(true);
                 }
             };

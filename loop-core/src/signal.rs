@@ -224,7 +224,7 @@ impl<D> Loop<D> {
                         self.handles.deactivate(idx);
                     }
                 }
-                if self.panic.is_some() {
+                if self.aborting() {
                     return;
                 }
             }
