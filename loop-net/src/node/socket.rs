@@ -9,6 +9,7 @@
 //!   socket returns at once, its state in order, and starts nothing more.
 
 use super::server::{self, Server};
+use super::Buf;
 use super::{node, socket_ref, socket_state};
 use crate::error::{Address, Error, Result};
 use crate::stream::{ReadEvent, Stream, WriteCb};
@@ -63,6 +64,10 @@ const PAUSED: u16 = 1 << 6;
 const NEED_DRAIN: u16 = 1 << 7;
 /// Counted in its server's connections.
 const COUNTED: u16 = 1 << 8;
+/// Destroyed while still connecting: its queued writes fail with
+/// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`, not `ECANCELED` (Node's
+/// `_writeGeneric` while `connecting`).
+const CLOSED_CONNECTING: u16 = 1 << 9;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -271,6 +276,12 @@ impl Socket {
 
     /// The `'error'` event; the socket is destroyed, `on_close(true)`
     /// follows.
+    ///
+    /// With no `on_error` handler, the error is not lost: as Node.js throws
+    /// an `'error'` nobody listens to, [`Loop::run`] returns it (as
+    /// [`loop_core::Error::Unhandled`], its message naming the operation
+    /// and address) after the current callback; the loop stays usable and
+    /// can be run again.
     pub fn on_error<D: 'static>(
         self,
         lp: &mut Loop<D>,
@@ -309,9 +320,41 @@ impl Socket {
     /// error (`ERR_STREAM_WRITE_AFTER_END`, or `EPIPE` "This socket has been
     /// ended by the other party" when our end followed the peer's), given to
     /// `on_error`, and the socket is destroyed; on a destroyed socket it
-    /// does nothing and returns `false`.
-    pub fn write<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) -> bool {
-        write_node(lp, self.0, data.into(), None)
+    /// does nothing and returns `false` (Node.js; [`Socket::send`] tells
+    /// a destroyed socket from backpressure).
+    ///
+    /// `data` is anything a [`Buf`] is made from: `&str`, `String`,
+    /// `&[u8]`, `b"…"`, `Vec<u8>` (kept without a copy if it has to queue).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "hello\n");
+    /// s.write(lp, format!("{} clients\n", 3));
+    /// s.write(lp, vec![0u8; 16]);
+    /// # }
+    /// ```
+    pub fn write<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) -> bool {
+        write_node(lp, self.0, data.into().0, None)
+    }
+
+    /// [`Socket::write`] that tells why it did not take the data:
+    /// `Ok(true)` below the high-water mark, `Ok(false)` at it (wait for
+    /// `on_drain`), `Err` with `ERR_STREAM_DESTROYED` on a destroyed
+    /// socket (nothing written, nothing emitted), or the write-after-end
+    /// error (which also goes to `on_error` and destroys the socket, as
+    /// `write`).
+    pub fn send<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) -> Result<bool> {
+        if self.is_destroyed(lp) {
+            return Err(stream_destroyed());
+        }
+        let flags = socket_ref(lp, self.0).map_or(0, |ns| ns.flags);
+        if flags & ENDED != 0 {
+            let err = write_after_end(flags);
+            destroy(lp, self.0, Some(err.clone()));
+            return Err(err);
+        }
+        Ok(write_node(lp, self.0, data.into().0, None))
     }
 
     /// `socket.write(data, cb)`: `cb` runs once the data is written, or
@@ -319,10 +362,10 @@ impl Socket {
     pub fn write_with<'a, D: 'static>(
         self,
         lp: &mut Loop<D>,
-        data: impl Into<Cow<'a, [u8]>>,
+        data: impl Into<Buf<'a>>,
         cb: impl FnOnce(&mut Loop<D>, &mut D, Result<()>) + 'static,
     ) -> bool {
-        write_node(lp, self.0, data.into(), Some(Box::new(cb)))
+        write_node(lp, self.0, data.into().0, Some(Box::new(cb)))
     }
 
     /// `socket.end()`: FIN once the queued writes are out. Idempotent.
@@ -331,9 +374,9 @@ impl Socket {
     }
 
     /// `socket.end(data)`: write, then end.
-    pub fn end_with<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) {
+    pub fn end_with<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) {
         if state(lp, self.0).is_some_and(|ns| ns.flags & (ENDED | DESTROYED) == 0) {
-            write_node(lp, self.0, data.into(), None);
+            write_node(lp, self.0, data.into().0, None);
         }
         end_node(lp, self.0);
     }
@@ -360,6 +403,14 @@ impl Socket {
 
     /// `socket.pause()`: stop reading (the peer's writes then wait in the
     /// TCP window).
+    ///
+    /// A paused socket with nothing to write does **not** keep the loop
+    /// alive (libuv's: a stream is active while it reads or writes, as in
+    /// Node.js 20): if nothing else does, `run` returns with the socket
+    /// still open. Resume it, or keep the loop alive otherwise (a timer, a
+    /// listening server). A socket destroyed while paused still gets its
+    /// `on_close` before `run` returns: a closing handle keeps the loop
+    /// alive until its close callback ran.
     pub fn pause<D: 'static>(self, lp: &mut Loop<D>) {
         if let Some(ns) = state(lp, self.0) {
             ns.flags |= PAUSED;
@@ -439,8 +490,12 @@ impl Socket {
     }
 
     /// `socket.writableLength`: bytes written but not yet taken by the
-    /// kernel.
+    /// kernel; 0 once destroyed (the queue is dropped, even though the
+    /// stream's close callback has not run yet).
     pub fn writable_length<D: 'static>(self, lp: &Loop<D>) -> usize {
+        if self.is_destroyed(lp) {
+            return 0;
+        }
         self.0.write_queue_size(lp)
     }
 
@@ -559,6 +614,15 @@ fn write_done<D: 'static>(
     cb: Option<WriteCb<D>>,
     r: Result<()>,
 ) {
+    let r = match r {
+        Err(e)
+            if e.is_canceled()
+                && state(lp, s).is_some_and(|ns| ns.flags & CLOSED_CONNECTING != 0) =>
+        {
+            Err(closed_before_connection())
+        }
+        r => r,
+    };
     if let (Err(e), Some(ns)) = (&r, state(lp, s)) {
         if ns.write_failed.is_none() {
             ns.write_failed = Some(e.clone());
@@ -639,36 +703,21 @@ fn write_node<D: 'static>(
     data: Cow<'_, [u8]>,
     cb: Option<WriteCb<D>>,
 ) -> bool {
-    let Some(ns) = state(lp, s) else {
-        return false;
-    };
-    if ns.flags & DESTROYED != 0 {
+    // Destroyed, or closed and gone from the table: Node calls back with
+    // `ERR_STREAM_DESTROYED` on the next tick either way.
+    let destroyed = state(lp, s).is_none_or(|ns| ns.flags & DESTROYED != 0);
+    if destroyed {
         if let Some(cb) = cb {
-            let err = Error::node(
-                "write",
-                "ERR_STREAM_DESTROYED",
-                io::ErrorKind::BrokenPipe,
-                "Cannot call write after a stream was destroyed",
-            );
+            let err = stream_destroyed();
             lp.next_tick(move |lp, d| cb(lp, d, Err(err)));
         }
         return false;
     }
+    let Some(ns) = state(lp, s) else {
+        return false;
+    };
     if ns.flags & ENDED != 0 {
-        let err = if ns.flags & (READ_ENDED | ALLOW_HALF_OPEN) == READ_ENDED {
-            Error::misuse(
-                "write",
-                libc::EPIPE,
-                "This socket has been ended by the other party",
-            )
-        } else {
-            Error::node(
-                "write",
-                "ERR_STREAM_WRITE_AFTER_END",
-                io::ErrorKind::BrokenPipe,
-                "write after end",
-            )
-        };
+        let err = write_after_end(ns.flags);
         if let Some(cb) = cb {
             let e = err.clone();
             lp.next_tick(move |lp, d| cb(lp, d, Err(e)));
@@ -707,6 +756,47 @@ fn write_node<D: 'static>(
     ok
 }
 
+/// The error of a write after `end()`: `EPIPE` when our end followed the
+/// peer's (Node's "ended by the other party"), else
+/// `ERR_STREAM_WRITE_AFTER_END`.
+fn write_after_end(flags: u16) -> Error {
+    if flags & (READ_ENDED | ALLOW_HALF_OPEN) == READ_ENDED {
+        Error::misuse(
+            "write",
+            libc::EPIPE,
+            "This socket has been ended by the other party",
+        )
+    } else {
+        Error::node(
+            "write",
+            "ERR_STREAM_WRITE_AFTER_END",
+            io::ErrorKind::BrokenPipe,
+            "write after end",
+        )
+    }
+}
+
+/// `ERR_STREAM_DESTROYED`: a write on a destroyed socket.
+fn stream_destroyed() -> Error {
+    Error::node(
+        "write",
+        "ERR_STREAM_DESTROYED",
+        io::ErrorKind::BrokenPipe,
+        "Cannot call write after a stream was destroyed",
+    )
+}
+
+/// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`: a write queued while connecting
+/// on a socket destroyed before it connected.
+fn closed_before_connection() -> Error {
+    Error::node(
+        "write",
+        "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+        io::ErrorKind::NotConnected,
+        "Socket closed before the connection was established",
+    )
+}
+
 fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let Some(ns) = state(lp, s) else { return };
     if ns.flags & (ENDED | DESTROYED) != 0 {
@@ -722,6 +812,7 @@ fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
 /// `destroy(err)`: close now; `'error'` on the next tick, `'close'` in the
 /// close phase. Needs no `&mut D`: nothing runs from inside it.
 pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error>) {
+    let connecting = s.is_connecting(lp);
     let Some(ns) = state(lp, s) else { return };
     if ns.flags & DESTROYED != 0 {
         return;
@@ -729,6 +820,9 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     ns.flags |= DESTROYED;
     if err.is_some() {
         ns.flags |= HAD_ERROR;
+    }
+    if connecting {
+        ns.flags |= CLOSED_CONNECTING;
     }
     let t = ns.timeout.take();
     let counted = ns.flags & COUNTED != 0;
@@ -741,7 +835,8 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
         tracing::debug!(socket = %Socket(s), error = %err, "destroyed by an error");
         lp.next_tick(move |lp, d| {
             if emit!(lp, d, s, error, err.clone()) == Emit::NoHandler {
-                tracing::warn!(socket = %Socket(s), error = %err, "socket error with no on_error handler");
+                // Node throws an `'error'` nobody listens to: `run` returns it.
+                lp.report_unhandled("socket.on_error", Box::new(err));
             }
         });
     }
