@@ -546,6 +546,25 @@ fn copy_file_replace_excl_and_errors() {
     assert_eq!(loop_fs::sys_error(&e).unwrap().dest(), Some(&*fresh));
 }
 
+/// libuv 1.46 `uv__fs_copyfile` returns at once when source and
+/// destination are the same inode; Node 20's `fs.copyFileSync('f', 'f')`
+/// (and through a symlink) leaves `f` whole, with `COPYFILE_EXCL` it is
+/// `EEXIST`. A copy onto itself used to truncate the file to 0 bytes.
+#[test]
+fn copy_file_onto_itself_keeps_the_content() {
+    let d = tmp();
+    let src = file_with(d.path(), "src", b"content");
+    sync(|lp| fs::copy_file(lp, &src, &src, CopyFlags::NONE, store)).unwrap();
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
+    let link = d.path().join("link");
+    std::os::unix::fs::symlink(&src, &link).unwrap();
+    sync(|lp| fs::copy_file(lp, &src, &link, CopyFlags::NONE, store)).unwrap();
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
+    let e = sync(|lp| fs::copy_file(lp, &src, &src, CopyFlags::EXCL, store)).unwrap_err();
+    assert_eq!(code(&e), "EEXIST");
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
+}
+
 #[test]
 fn mkdtemp_and_realpath() {
     let d = tmp();
