@@ -111,6 +111,7 @@ pub use heap::IndexedHeap;
 pub use io::Ready;
 pub use node::{Immediate, Timeout};
 pub use request::ActiveRequest;
+pub use signal::Signal;
 pub use trace::{CallbackKind, Metrics, Phase, TraceEvent};
 
 /// Re-export of mio, whose sources and registry the I/O handles use.
