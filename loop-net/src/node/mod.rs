@@ -68,6 +68,7 @@
 //! - Events have one handler each (`on_data` replaces the previous one).
 
 mod buf;
+mod lines;
 mod server;
 mod socket;
 

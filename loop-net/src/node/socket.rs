@@ -8,12 +8,14 @@
 //!   stream's own call when the stream called us); after a panic the
 //!   socket returns at once, its state in order, and starts nothing more.
 
+use super::lines::{Lines, TooLong};
 use super::server::{self, Server};
 use super::Buf;
 use super::{node, socket_ref, socket_state};
 use crate::error::{Address, Error, Result};
 use crate::stream::{ReadEvent, Stream, WriteCb};
 use loop_core::{Loop, Timeout};
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
@@ -38,6 +40,7 @@ type DataCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, &[u8])>;
 type EventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket)>;
 type CloseEventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, bool)>;
 type ErrorCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, Error)>;
+type LineCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, &[u8])>;
 
 pub(crate) struct Handlers<D> {
     data: Option<DataCb<D>>,
@@ -47,6 +50,7 @@ pub(crate) struct Handlers<D> {
     drain: Option<EventCb<D>>,
     timeout: Option<EventCb<D>>,
     connect: Option<EventCb<D>>,
+    line: Option<LineCb<D>>,
 }
 
 // Socket flags.
@@ -68,6 +72,8 @@ const COUNTED: u16 = 1 << 8;
 /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`, not `ECANCELED` (Node's
 /// `_writeGeneric` while `connecting`).
 const CLOSED_CONNECTING: u16 = 1 << 9;
+/// `destroy_soon()`: destroy once our FIN is out.
+const DESTROY_SOON: u16 = 1 << 10;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -80,6 +86,15 @@ pub(crate) struct SocketState<D> {
     timeout_ms: u32,
     server: Option<Server>,
     timeout: Option<Timeout>,
+    /// The reads-only idle timeout ([`Socket::set_read_timeout`]).
+    read_timeout_ms: u32,
+    read_timeout: Option<Timeout>,
+    /// `end_with_deadline`'s timer: destroys the socket when it fires.
+    deadline: Option<Timeout>,
+    /// The line reader, with `on_line`.
+    lines: Option<Lines>,
+    /// The user's value ([`Socket::set_data`]).
+    user: Option<Box<dyn Any>>,
     h: Handlers<D>,
 }
 
@@ -109,6 +124,11 @@ impl<D> SocketState<D> {
             timeout_ms: 0,
             server,
             timeout: None,
+            read_timeout_ms: 0,
+            read_timeout: None,
+            deadline: None,
+            lines: None,
+            user: None,
             h: Handlers {
                 data: None,
                 end: None,
@@ -117,6 +137,7 @@ impl<D> SocketState<D> {
                 drain: None,
                 timeout: None,
                 connect: None,
+                line: None,
             },
         }
     }
@@ -315,6 +336,78 @@ impl Socket {
         }
     }
 
+    /// Lines instead of `on_data` (Node's `readline` on the socket, tokio's
+    /// `LinesCodec`): `f` gets each line read, split on `\n`, without its
+    /// `\n` or `\r\n`; at end of input the last line, if it has no
+    /// terminator, comes before `on_end`. A line longer than `max_len`
+    /// bytes destroys the socket with `ERR_LINE_TOO_LONG` (to `on_error`,
+    /// then `on_close(true)`), so a peer that never sends `\n` cannot make
+    /// the buffer grow without bound. While set, `on_data` is not called.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.on_line(lp, 4096, |lp, _, s, line| {
+    ///     let text = String::from_utf8_lossy(line);
+    ///     s.write(lp, format!("you said: {text}\n"));
+    /// });
+    /// # }
+    /// ```
+    pub fn on_line<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        max_len: usize,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, &[u8]) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.lines = Some(Lines::new(max_len));
+            ns.h.line = Some(Box::new(f));
+        }
+    }
+
+    /// Attaches a value of the user's to the socket (replacing any), so
+    /// that callbacks find their own record without a map lookup. Dropped
+    /// when the socket is closed (after `on_close`).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// struct Client { nick: String }
+    /// s.set_data(lp, Client { nick: "ada".into() });
+    /// s.on_line(lp, 1024, |lp, _, s, _line| {
+    ///     let nick = s.data::<Client, _>(lp).map(|c| c.nick.clone());
+    ///     # let _ = nick;
+    /// });
+    /// # }
+    /// ```
+    pub fn set_data<T: Any, D: 'static>(self, lp: &mut Loop<D>, value: T) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.user = Some(Box::new(value));
+        }
+    }
+
+    /// The value given to [`Socket::set_data`], if it is a `T`.
+    pub fn data<T: Any, D: 'static>(self, lp: &Loop<D>) -> Option<&T> {
+        socket_ref(lp, self.0)?.user.as_deref()?.downcast_ref()
+    }
+
+    /// The value given to [`Socket::set_data`], mutably, if it is a `T`.
+    pub fn data_mut<T: Any, D: 'static>(self, lp: &mut Loop<D>) -> Option<&mut T> {
+        state(lp, self.0)?.user.as_deref_mut()?.downcast_mut()
+    }
+
+    /// Takes the value given to [`Socket::set_data`] back, if it is a `T`.
+    pub fn take_data<T: Any, D: 'static>(self, lp: &mut Loop<D>) -> Option<T> {
+        let ns = state(lp, self.0)?;
+        match ns.user.take()?.downcast::<T>() {
+            Ok(v) => Some(*v),
+            Err(other) => {
+                ns.user = Some(other);
+                None
+            }
+        }
+    }
+
     /// `socket.write(data)`: `false` once the bytes not yet written reach
     /// the high-water mark (wait for `on_drain`). After `end()` it is an
     /// error (`ERR_STREAM_WRITE_AFTER_END`, or `EPIPE` "This socket has been
@@ -379,6 +472,47 @@ impl Socket {
             write_node(lp, self.0, data.into().0, None);
         }
         end_node(lp, self.0);
+    }
+
+    /// `end()`, then [`Socket::destroy`] after `ms` ms if the socket is
+    /// not destroyed by then (a peer that never sends its FIN, or never
+    /// reads what is queued): a graceful close with a bound.
+    pub fn end_with_deadline<D: 'static>(self, lp: &mut Loop<D>, ms: u64) {
+        end_node(lp, self.0);
+        let s = self.0;
+        let Some(ns) = state(lp, s) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        let old = ns.deadline.take();
+        if let Some(t) = old {
+            lp.clear_timeout(t);
+        }
+        let t = lp.set_timeout(ms, move |lp, _| {
+            if let Some(ns) = state(lp, s) {
+                ns.deadline = None;
+            }
+            tracing::debug!(socket = %Socket(s), "end deadline passed: destroying");
+            destroy(lp, s, None);
+        });
+        if let Some(ns) = state(lp, s) {
+            ns.deadline = Some(t);
+        }
+    }
+
+    /// `socket.destroySoon()`: `end()`, and destroy as soon as our FIN is
+    /// out (the queued writes flushed), without waiting for the peer's.
+    pub fn destroy_soon<D: 'static>(self, lp: &mut Loop<D>) {
+        let Some(ns) = state(lp, self.0) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        ns.flags |= DESTROY_SOON;
+        if ns.flags & FINISHED != 0 {
+            destroy(lp, self.0, None);
+        } else {
+            end_node(lp, self.0);
+        }
     }
 
     /// `socket.destroy()`: closes now, queued writes are dropped (their
@@ -447,7 +581,27 @@ impl Socket {
             lp.clear_timeout(t);
         }
         if ms > 0 {
-            arm_timeout(lp, self.0, ms);
+            arm_timer(lp, self.0, ms, Which::Any);
+        }
+    }
+
+    /// An idle timeout on reads only: after `ms` ms without data read,
+    /// `on_timeout` runs (the socket stays open). Unlike
+    /// [`Socket::set_timeout`], writes do not re-arm it, so a silent client
+    /// that keeps receiving (a chat's broadcasts) still times out. Does not
+    /// keep the loop alive; 0 turns it off. Both timeouts can be set; each
+    /// runs `on_timeout`.
+    pub fn set_read_timeout<D: 'static>(self, lp: &mut Loop<D>, ms: u32) {
+        let Some(ns) = state(lp, self.0) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        ns.read_timeout_ms = ms;
+        if let Some(t) = ns.read_timeout.take() {
+            lp.clear_timeout(t);
+        }
+        if ms > 0 {
+            arm_timer(lp, self.0, ms, Which::Reads);
         }
     }
 
@@ -581,11 +735,25 @@ pub(super) fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, ev: Re
     match ev {
         ReadEvent::Data(b) => {
             refresh_timeout(lp, s);
-            emit!(lp, d, s, data, b);
+            refresh_read_timeout(lp, s);
+            if state(lp, s).is_some_and(|ns| ns.lines.is_some()) {
+                emit_lines(lp, d, s, b);
+            } else {
+                emit!(lp, d, s, data, b);
+            }
         }
         ReadEvent::Eof => {
-            if let Some(ns) = state(lp, s) {
+            let last = state(lp, s).and_then(|ns| {
                 ns.flags |= READ_ENDED;
+                ns.lines.as_mut()?.finish()
+            });
+            if let Some(line) = last {
+                if emit!(lp, d, s, line, &line) == Emit::Panicked {
+                    return;
+                }
+                if state(lp, s).is_none_or(|ns| ns.flags & DESTROYED != 0) {
+                    return;
+                }
             }
             if emit!(lp, d, s, end) == Emit::Panicked {
                 return;
@@ -601,6 +769,37 @@ pub(super) fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, ev: Re
             }
         }
         ReadEvent::Error(e) => destroy(lp, s, Some(e)),
+    }
+}
+
+/// Splits `b` into lines for `on_line`; a line too long destroys the
+/// socket. Stops once the socket is destroyed or a handler panicked.
+fn emit_lines<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, b: &[u8]) {
+    let Some(ns) = state(lp, s) else { return };
+    let (Some(mut lines), Some(mut f)) = (ns.lines.take(), ns.h.line.take()) else {
+        return;
+    };
+    let r = lines.feed(b, |line| {
+        lp.make_callback(d, "socket.on_line", |lp, d| f(lp, d, Socket(s), line))
+            .is_some()
+            && state(lp, s).is_some_and(|ns| ns.flags & DESTROYED == 0)
+    });
+    if let Some(ns) = state(lp, s) {
+        if ns.lines.is_none() {
+            ns.lines = Some(lines);
+        }
+        if ns.h.line.is_none() {
+            ns.h.line = Some(f);
+        }
+    }
+    if let Err(TooLong) = r {
+        let e = Error::node(
+            "read",
+            "ERR_LINE_TOO_LONG",
+            io::ErrorKind::InvalidData,
+            "a line is longer than the maximum line length",
+        );
+        destroy(lp, s, Some(e));
     }
 }
 
@@ -657,7 +856,7 @@ fn write_done<D: 'static>(
 fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let Some(ns) = state(lp, s) else { return };
     ns.flags |= FINISHED;
-    if ns.flags & (READ_ENDED | DESTROYED) == READ_ENDED {
+    if ns.flags & DESTROYED == 0 && ns.flags & (READ_ENDED | DESTROY_SOON) != 0 {
         destroy(lp, s, None);
     }
 }
@@ -675,9 +874,7 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
     };
     if ns.flags & DESTROYED == 0 {
         ns.flags |= DESTROYED;
-        if let Some(t) = ns.timeout.take() {
-            lp.clear_timeout(t);
-        }
+        clear_timers(lp, &mut ns);
         uncount(lp, &mut ns);
     }
     if let Some(mut f) = ns.h.close.take() {
@@ -824,11 +1021,15 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     if connecting {
         ns.flags |= CLOSED_CONNECTING;
     }
-    let t = ns.timeout.take();
+    let timers = [
+        ns.timeout.take(),
+        ns.read_timeout.take(),
+        ns.deadline.take(),
+    ];
     let counted = ns.flags & COUNTED != 0;
     let server = ns.server;
     ns.flags &= !COUNTED;
-    if let Some(t) = t {
+    for t in timers.into_iter().flatten() {
         lp.clear_timeout(t);
     }
     if let Some(err) = err {
@@ -848,7 +1049,27 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     }
 }
 
-fn arm_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32) {
+/// Which idle timeout: Node's (any activity) or reads only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Any,
+    Reads,
+}
+
+fn clear_timers<D: 'static>(lp: &mut Loop<D>, ns: &mut SocketState<D>) {
+    for t in [
+        ns.timeout.take(),
+        ns.read_timeout.take(),
+        ns.deadline.take(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        lp.clear_timeout(t);
+    }
+}
+
+fn arm_timer<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32, which: Which) {
     let t = lp.set_timeout(ms.into(), move |lp, d| {
         let Some(ns) = state(lp, s) else { return };
         if ns.flags & DESTROYED == 0 {
@@ -857,7 +1078,10 @@ fn arm_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32) {
     });
     lp.timeout_unref(t);
     if let Some(ns) = state(lp, s) {
-        ns.timeout = Some(t);
+        match which {
+            Which::Any => ns.timeout = Some(t),
+            Which::Reads => ns.read_timeout = Some(t),
+        }
     }
 }
 
@@ -870,6 +1094,18 @@ fn refresh_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let (ms, t) = (ns.timeout_ms, ns.timeout);
     if !t.is_some_and(|t| lp.timeout_refresh(t)) {
         // Fired already: Node's refresh() re-arms a fired timer.
-        arm_timeout(lp, s, ms);
+        arm_timer(lp, s, ms, Which::Any);
+    }
+}
+
+/// Data read: push the reads-only timeout back.
+fn refresh_read_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    if ns.read_timeout_ms == 0 || ns.flags & DESTROYED != 0 {
+        return;
+    }
+    let (ms, t) = (ns.read_timeout_ms, ns.read_timeout);
+    if !t.is_some_and(|t| lp.timeout_refresh(t)) {
+        arm_timer(lp, s, ms, Which::Reads);
     }
 }
