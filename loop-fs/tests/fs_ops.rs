@@ -189,6 +189,30 @@ fn readv_and_writev() {
     assert_eq!(code(&e), "EBADF");
 }
 
+/// `write_buf` hands the buffer back on error as on success (issue 16:
+/// `write` dropped it with the error).
+#[test]
+fn write_buf_hands_the_buffer_back() {
+    let d = tmp();
+    let p = d.path().join("wb");
+    std::fs::write(&p, "").unwrap();
+    let r = open(&p, "r");
+    let mut lp: Loop<Option<(Vec<u8>, std::io::Result<usize>)>> = Loop::new().unwrap();
+    fs::write_buf(
+        &mut lp,
+        &r,
+        b"keep me".to_vec(),
+        None,
+        |_, out, buf, res| *out = Some((buf, res)),
+    )
+    .unwrap();
+    let mut out = None;
+    lp.run(RunMode::Default, &mut out).unwrap();
+    let (buf, res) = out.unwrap();
+    assert_eq!(buf, b"keep me");
+    assert_eq!(code(&res.unwrap_err()), "EBADF");
+}
+
 #[test]
 fn write_positional_current_offset_and_errors() {
     let d = tmp();
