@@ -449,10 +449,10 @@ fn close_file<D: 'static>(lp: &mut Loop<D>, ws: WriteStream) {
         let Some(streams) = lp.extension_mut::<Streams<D>>() else {
             return;
         };
-        if !streams
+        if streams
             .slab
             .get(ws.index as usize)
-            .is_some_and(|st| st.gen == ws.gen)
+            .is_none_or(|st| st.gen != ws.gen)
         {
             return;
         }
