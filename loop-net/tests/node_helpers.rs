@@ -203,3 +203,25 @@ fn write_takes_text_and_bytes() {
     run_ok(&mut lp, &mut log);
     assert_eq!(t.join().unwrap(), b"1234456");
 }
+
+/// `'finish'` after our FIN is out, before `'end'` and `'close'`. Node 20:
+/// `c.on('finish'); c.on('end'); c.on('close'); c.end('x')` against a
+/// server that reads and ends prints `finish`, `end`, `close`.
+#[test]
+fn finish_event() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let (srv, addr) = listen(&mut lp);
+    srv.on_connection(&mut lp, |lp, _, s| s.on_data(lp, |_, _, _, _| {}));
+    let c = Socket::connect(&mut lp, addr).unwrap();
+    c.on_connect(&mut lp, |lp, _, c| c.end_with(lp, "x"));
+    c.on_finish(&mut lp, |_, log: &mut Log, _| log.push("finish".into()));
+    c.on_end(&mut lp, |_, log: &mut Log, _| log.push("end".into()));
+    c.on_close(&mut lp, move |lp, log: &mut Log, _, _| {
+        log.push("close".into());
+        srv.close(lp);
+    });
+    let mut log = Log::new();
+    run_ok(&mut lp, &mut log);
+    assert_eq!(log, ["finish", "end", "close"]);
+}

@@ -51,6 +51,7 @@ pub(crate) struct Handlers<D> {
     timeout: Option<EventCb<D>>,
     connect: Option<EventCb<D>>,
     line: Option<LineCb<D>>,
+    finish: Option<EventCb<D>>,
 }
 
 // Socket flags.
@@ -138,6 +139,7 @@ impl<D> SocketState<D> {
                 timeout: None,
                 connect: None,
                 line: None,
+                finish: None,
             },
         }
     }
@@ -310,6 +312,19 @@ impl Socket {
     ) {
         if let Some(ns) = state(lp, self.0) {
             ns.h.error = Some(Box::new(f));
+        }
+    }
+
+    /// The `'finish'` event: after `end()`, everything written and our FIN
+    /// are out (the shutdown completed); before `on_close`. Not emitted if
+    /// the socket is destroyed first.
+    pub fn on_finish<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.finish = Some(Box::new(f));
         }
     }
 
@@ -852,10 +867,18 @@ fn write_done<D: 'static>(
     }
 }
 
-/// Our FIN went out (`end()`'s shutdown completed, or failed).
-fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+/// Our FIN went out (`end()`'s shutdown completed, `ok`), or failed.
+/// `'finish'` on the next tick, before the `'close'` a destroy from here
+/// leads to (Node's `afterShutdown` → `'finish'`).
+fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream, ok: bool) {
     let Some(ns) = state(lp, s) else { return };
     ns.flags |= FINISHED;
+    if ok && ns.flags & DESTROYED == 0 && ns.h.finish.is_some() {
+        lp.next_tick(move |lp, d| {
+            emit!(lp, d, s, finish);
+        });
+    }
+    let Some(ns) = state(lp, s) else { return };
     if ns.flags & DESTROYED == 0 && ns.flags & (READ_ENDED | DESTROY_SOON) != 0 {
         destroy(lp, s, None);
     }
@@ -1000,9 +1023,11 @@ fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
         return;
     }
     ns.flags |= ENDED;
-    if s.shutdown(lp, move |lp, _, _| finished(lp, s)).is_err() {
+    if s.shutdown(lp, move |lp, _, r| finished(lp, s, r.is_ok()))
+        .is_err()
+    {
         // Not connected or already shut down: nothing to flush.
-        finished(lp, s);
+        finished(lp, s, false);
     }
 }
 
