@@ -218,7 +218,7 @@ impl<D> Loop<D> {
     /// no listener, which throws): an extension calls it where it would
     /// have called the user's error handler and there is none. `op` names
     /// what had no handler (`"server.on_error"`). Inside [`Loop::run`] the
-    /// error is kept and `run` returns [`Error::Unhandled`] once the
+    /// error is kept and `run` returns [`Error::Unhandled`](crate::Error::Unhandled) once the
     /// current loop callback has returned, as it resumes a panic: the
     /// caller puts its state in order and starts no more user callbacks
     /// ([`Loop::is_unwinding`] is true); what is still queued stays for the

@@ -452,6 +452,17 @@ impl Socket {
     /// socket (nothing written, nothing emitted), or the write-after-end
     /// error (which also goes to `on_error` and destroys the socket, as
     /// `write`).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// match s.send(lp, "tick\n") {
+    ///     Ok(true) => {}                  // keep writing
+    ///     Ok(false) => { /* wait for on_drain */ }
+    ///     Err(e) => eprintln!("{e}"),     // destroyed or ended: stop
+    /// }
+    /// # }
+    /// ```
     pub fn send<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) -> Result<bool> {
         if self.is_destroyed(lp) {
             return Err(stream_destroyed());
@@ -492,6 +503,14 @@ impl Socket {
     /// `end()`, then [`Socket::destroy`] after `ms` ms if the socket is
     /// not destroyed by then (a peer that never sends its FIN, or never
     /// reads what is queued): a graceful close with a bound.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "server shutting down\n");
+    /// s.end_with_deadline(lp, 2_000); // closed within 2 s, whatever the peer does
+    /// # }
+    /// ```
     pub fn end_with_deadline<D: 'static>(self, lp: &mut Loop<D>, ms: u64) {
         end_node(lp, self.0);
         let s = self.0;
@@ -517,6 +536,14 @@ impl Socket {
 
     /// `socket.destroySoon()`: `end()`, and destroy as soon as our FIN is
     /// out (the queued writes flushed), without waiting for the peer's.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "bye\n");
+    /// s.destroy_soon(lp);
+    /// # }
+    /// ```
     pub fn destroy_soon<D: 'static>(self, lp: &mut Loop<D>) {
         let Some(ns) = state(lp, self.0) else { return };
         if ns.flags & DESTROYED != 0 {
@@ -606,6 +633,16 @@ impl Socket {
     /// that keeps receiving (a chat's broadcasts) still times out. Does not
     /// keep the loop alive; 0 turns it off. Both timeouts can be set; each
     /// runs `on_timeout`.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.set_read_timeout(lp, 30_000);
+    /// s.on_timeout(lp, |lp, _, s| {
+    ///     s.end_with(lp, "idle for 30 s, bye\n");
+    /// });
+    /// # }
+    /// ```
     pub fn set_read_timeout<D: 'static>(self, lp: &mut Loop<D>, ms: u32) {
         let Some(ns) = state(lp, self.0) else { return };
         if ns.flags & DESTROYED != 0 {
