@@ -149,6 +149,36 @@ impl<D> Loop<D> {
             || !self.closing.is_empty()
     }
 
+    /// Whether the loop can be closed (`uv_loop_close`): `Ok` when no
+    /// handle is left but the loop's and extensions' internal ones (closing
+    /// handles count until their close callback ran) and no request is
+    /// active; else `EBUSY` (op `"loop_close"`), as libuv, and the loop is
+    /// left as it was. The loop itself is freed by dropping it, which is
+    /// always safe; this is the check a host makes to find leaks.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    ///
+    /// let mut lp: Loop<()> = Loop::new()?;
+    /// let t = lp.add_timer(1, 0, |_, _| {});
+    /// assert_eq!(lp.try_close().unwrap_err().to_string(), "loop_close: Device or resource busy (os error 16)");
+    /// lp.close(t, None)?;
+    /// assert!(lp.try_close().is_err(), "closing, its callback still to come");
+    /// lp.run(RunMode::Default, &mut ())?;
+    /// lp.try_close()?;
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn try_close(&self) -> Result<()> {
+        let busy = self.active_reqs > 0 || self.handles.iter().any(|(_, s)| !s.is_internal());
+        if busy {
+            return Err(Error::Io {
+                op: "loop_close",
+                source: std::io::Error::from_raw_os_error(libc::EBUSY),
+            });
+        }
+        Ok(())
+    }
+
     /// Makes `run` return after the current iteration (`uv_stop`). Called
     /// before `run`, it makes `run` return at once.
     pub fn stop(&mut self) {
