@@ -218,6 +218,10 @@ impl<D> Loop<D> {
         if self.running {
             return Err(Error::Reentrant);
         }
+        if let Some(e) = self.unhandled.take() {
+            // Reported outside `run`: returned before anything runs.
+            return Err(e);
+        }
         self.running = true;
         let r = self.run_inner(mode, data);
         self.running = false;

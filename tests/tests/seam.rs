@@ -263,3 +263,18 @@ fn report_unhandled_returns_from_run_after_the_current_callback() {
     run_to_end(&mut lp, &mut log);
     log.assert_eq(["timer 1", "tick of timer 1", "timer 2"]);
 }
+
+/// Reported outside `run` (a host's entry point): the next `run` returns
+/// it before running anything; the one after runs what was queued.
+#[test]
+fn report_unhandled_outside_run_is_returned_by_the_next_run() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    lp.next_tick(|_, log| log.push("tick"));
+    lp.report_unhandled("host", Box::new(std::io::Error::other("boom")));
+    let mut log = Log::default();
+    let e = lp.run(RunMode::Default, &mut log).unwrap_err();
+    assert_eq!(e.to_string(), "unhandled error (no host): boom");
+    assert!(log.entries().is_empty());
+    lp.run(RunMode::Default, &mut log).unwrap();
+    log.assert_eq(["tick"]);
+}
