@@ -219,3 +219,42 @@ fn paused_socket_and_close() {
     run_ok(&mut lp, &mut log);
     assert_eq!(log, ["close"]);
 }
+
+/// Node 20: two writes queued on a connected socket (a peer that does not
+/// read), then `destroy()`: `cb1(null)` (the write in flight), `cb2
+/// (ERR_STREAM_DESTROYED)`, then `'close'`; no `'error'`. They got
+/// `ECANCELED` before.
+#[test]
+fn queued_writes_then_destroy() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let srv = Server::new(&mut lp, ServerOptions::default());
+    srv.on_connection(&mut lp, |lp, _, s| s.pause(lp));
+    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = srv.address(&lp).unwrap().as_inet().unwrap();
+    let c = Socket::connect(&mut lp, addr).unwrap();
+    c.on_error(&mut lp, |_, log: &mut Log, _, e| {
+        log.push(format!("error {}", e.code()))
+    });
+    c.on_connect(&mut lp, |lp, _, c| {
+        c.write_with(lp, vec![0u8; 64 << 20], |_, log: &mut Log, r| {
+            log.push(format!("cb1 {:?}", r.err().map(|e| e.code())))
+        });
+        c.write_with(lp, "x", |_, log: &mut Log, r| {
+            log.push(format!("cb2 {:?}", r.err().map(|e| e.code())))
+        });
+        c.destroy(lp);
+    });
+    c.on_close(&mut lp, move |lp, log: &mut Log, _, _| {
+        log.push("close".into());
+        srv.close(lp);
+    });
+    let mut log = Log::new();
+    // The server's accepted socket stays paused: the loop ends once the
+    // server closes (its socket does not keep the loop alive).
+    let _ = lp.run(RunMode::Default, &mut log).expect("run");
+    assert_eq!(
+        log,
+        ["cb1 None", "cb2 Some(\"ERR_STREAM_DESTROYED\")", "close"]
+    );
+}

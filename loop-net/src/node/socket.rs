@@ -75,6 +75,10 @@ const COUNTED: u16 = 1 << 8;
 const CLOSED_CONNECTING: u16 = 1 << 9;
 /// `destroy_soon()`: destroy once our FIN is out.
 const DESTROY_SOON: u16 = 1 << 10;
+/// A write canceled by `destroy` was reported: Node hands one write at a
+/// time to libuv, and only that one (in flight) calls back with no
+/// error; the ones still in its buffer get `ERR_STREAM_DESTROYED`.
+const CANCEL_SEEN: u16 = 1 << 11;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -558,7 +562,10 @@ impl Socket {
     }
 
     /// `socket.destroy()`: closes now, queued writes are dropped (their
-    /// callbacks get `ECANCELED`); `on_close(false)` follows.
+    /// callbacks run as Node 20 runs them: the oldest with no error, the
+    /// rest with `ERR_STREAM_DESTROYED`, or all with
+    /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION` while connecting);
+    /// `on_close(false)` follows.
     pub fn destroy<D: 'static>(self, lp: &mut Loop<D>) {
         destroy(lp, self.0, None);
     }
@@ -865,14 +872,22 @@ fn write_done<D: 'static>(
     cb: Option<WriteCb<D>>,
     r: Result<()>,
 ) {
-    let r = match r {
-        Err(e)
-            if e.is_canceled()
-                && state(lp, s).is_some_and(|ns| ns.flags & CLOSED_CONNECTING != 0) =>
-        {
-            Err(closed_before_connection())
+    // A write cut short by `destroy`, as Node 20 reports it: queued while
+    // connecting, `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`; else the first
+    // (Node's one write in flight) no error, the rest
+    // `ERR_STREAM_DESTROYED`.
+    let r = match (r, state(lp, s)) {
+        (Err(e), Some(ns)) if e.is_canceled() && ns.flags & DESTROYED != 0 => {
+            if ns.flags & CLOSED_CONNECTING != 0 {
+                Err(closed_before_connection())
+            } else if ns.flags & CANCEL_SEEN == 0 {
+                ns.flags |= CANCEL_SEEN;
+                Ok(())
+            } else {
+                Err(stream_destroyed())
+            }
         }
-        r => r,
+        (r, _) => r,
     };
     if let (Err(e), Some(ns)) = (&r, state(lp, s)) {
         if ns.write_failed.is_none() {
