@@ -144,7 +144,7 @@ impl<D> Loop<D> {
             };
             if live {
                 self.invoke(id.index, CbArg::None, data);
-                if self.panic.is_some() {
+                if self.aborting() {
                     // Not yet served: their flags are still set, queue them again.
                     if shared.wake.requeue(&ids[i..]) {
                         let _ = shared.waker.wake();

@@ -74,6 +74,7 @@ impl LoopBuilder {
             trace: None,
             extensions: Default::default(),
             panic: None,
+            unhandled: None,
         })
     }
 }

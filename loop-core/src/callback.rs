@@ -16,6 +16,9 @@
 //!   (the first one wins); the phase that ran it puts its queues back in
 //!   order and returns, and `run` resumes the panic. Nothing drains while a
 //!   panic is kept.
+//! - An unhandled error ([`Loop::report_unhandled`]) takes the same path:
+//!   kept (the first one wins), the phase returns, nothing drains, and
+//!   `run` returns it instead of resuming a panic.
 
 use crate::event_loop::Loop;
 use crate::handle::HandleId;
@@ -113,8 +116,9 @@ impl<D> Loop<D> {
     #[inline]
     fn after_callback(&mut self, r: std::thread::Result<()>, data: &mut D) {
         match r {
-            // A panic kept by a `make_callback` inside it: no drain.
-            Ok(()) if self.panic.is_some() => {}
+            // A panic (or unhandled error) kept by a `make_callback`
+            // inside it: no drain.
+            Ok(()) if self.aborting() => {}
             Ok(()) => self.drain_guarded(data),
             Err(p) => {
                 if self.panic.is_none() {
@@ -181,7 +185,7 @@ impl<D> Loop<D> {
         self.record(CallbackKind::Extension(name), None);
         match catch_unwind(AssertUnwindSafe(|| f(self, data))) {
             Ok(r) => {
-                if self.panic.is_none() {
+                if !self.aborting() {
                     self.drain_guarded(data);
                 }
                 if !self.running {
@@ -207,12 +211,60 @@ impl<D> Loop<D> {
         }
     }
 
-    /// Whether a callback panicked and the panic is on its way out of
+    /// Whether a callback panicked, or an unhandled error was reported
+    /// ([`Loop::report_unhandled`]), and it is on its way out of
     /// [`Loop::run`]: an extension that sees it stops starting user
     /// callbacks and returns, leaving what is still due for the next `run`.
     #[inline]
     pub fn is_unwinding(&self) -> bool {
-        self.panic.is_some()
+        self.aborting()
+    }
+
+    #[inline]
+    pub(crate) fn aborting(&self) -> bool {
+        self.panic.is_some() || self.unhandled.is_some()
+    }
+
+    /// Reports an error that nobody handles (Node.js's `'error'` event with
+    /// no listener, which throws): an extension calls it where it would
+    /// have called the user's error handler and there is none. `op` names
+    /// what had no handler (`"server.on_error"`). Inside [`Loop::run`] the
+    /// error is kept and `run` returns [`Error::Unhandled`](crate::Error::Unhandled) once the
+    /// current loop callback has returned, as it resumes a panic: the
+    /// caller puts its state in order and starts no more user callbacks
+    /// ([`Loop::is_unwinding`] is true); what is still queued stays for the
+    /// next `run`. Outside `run`, the next `run` returns it at once. The
+    /// first error wins; a later one, until `run` returned it, is logged
+    /// and dropped.
+    ///
+    /// ```
+    /// use loop_core::{Error, Loop, RunMode};
+    ///
+    /// let mut lp: Loop<u32> = Loop::new()?;
+    /// let mut ticks = 0;
+    /// lp.next_tick(|lp, _| {
+    ///     let e = std::io::Error::other("listen EADDRINUSE 127.0.0.1:8080");
+    ///     lp.report_unhandled("server.on_error", Box::new(e));
+    /// });
+    /// lp.next_tick(|_, n| *n += 1);
+    /// let r = lp.run(RunMode::Default, &mut ticks);
+    /// assert!(matches!(r, Err(Error::Unhandled { op: "server.on_error", .. })));
+    /// assert_eq!(ticks, 0, "the second tick waits for the next run");
+    /// lp.run(RunMode::Default, &mut ticks)?;
+    /// assert_eq!(ticks, 1);
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn report_unhandled(
+        &mut self,
+        op: &'static str,
+        error: Box<dyn std::error::Error + Send + Sync>,
+    ) {
+        if self.unhandled.is_some() {
+            tracing::error!(op, error = %error, "a second unhandled error: dropped");
+            return;
+        }
+        tracing::debug!(op, error = %error, "unhandled error");
+        self.unhandled = Some(crate::Error::Unhandled { op, source: error });
     }
 
     /// Drains the nextTick queue completely, then the microtask queue
@@ -229,10 +281,16 @@ impl<D> Loop<D> {
             while let Some(f) = self.ticks.pop_front() {
                 self.record(CallbackKind::Tick, None);
                 f(self, data);
+                if self.unhandled.is_some() {
+                    return; // the rest waits for the next `run`
+                }
             }
             while let Some(f) = self.microtasks.pop_front() {
                 self.record(CallbackKind::Microtask, None);
                 f(self, data);
+                if self.unhandled.is_some() {
+                    return;
+                }
             }
             if let Some(mut host) = self.host_microtasks.take() {
                 host(self, data);

@@ -91,7 +91,7 @@ impl<D> Loop<D> {
             if kind == HandleKind::Io {
                 self.registered -= 1;
             }
-            if self.panic.is_some() {
+            if self.aborting() {
                 batch.append(&mut self.closing);
                 self.closing = batch;
                 return;

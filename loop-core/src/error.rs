@@ -42,6 +42,15 @@ pub enum Error {
     /// The loop that an [`crate::AsyncSender`] points to has closed the
     /// handle or was dropped.
     Disconnected,
+    /// An error nobody handled, reported by an extension with
+    /// [`crate::Loop::report_unhandled`] (a `net.Server`'s failed `listen`
+    /// with no `on_error`): returned by `run`.
+    Unhandled {
+        /// What had no handler (`"server.on_error"`).
+        op: &'static str,
+        /// The error, which names its own operation and address.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A system call failed.
     Io {
         /// The operation.
@@ -62,6 +71,7 @@ impl fmt::Display for Error {
                 write!(f, "async send: the handle was closed or its loop dropped")
             }
             Error::Io { op, source } => write!(f, "{op}: {source}"),
+            Error::Unhandled { op, source } => write!(f, "unhandled error (no {op}): {source}"),
         }
     }
 }
@@ -70,6 +80,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io { source, .. } => Some(source),
+            Error::Unhandled { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -82,6 +93,9 @@ impl From<Error> for io::Error {
             Error::InvalidArgument { .. } | Error::Reentrant => io::ErrorKind::InvalidInput,
             Error::Disconnected => io::ErrorKind::BrokenPipe,
             Error::InvalidHandle { .. } | Error::Closing { .. } => io::ErrorKind::NotFound,
+            Error::Unhandled { source, .. } => source
+                .downcast_ref::<io::Error>()
+                .map_or(io::ErrorKind::Other, io::Error::kind),
         };
         io::Error::new(kind, e)
     }

@@ -127,6 +127,10 @@ pub struct Loop<D = ()> {
     pub(crate) extensions: crate::extension::Extensions,
     /// A panic caught in a callback, to resume once the loop is consistent.
     pub(crate) panic: Option<Box<dyn Any + Send>>,
+    /// An error an extension reported with no handler for it
+    /// ([`Loop::report_unhandled`]), returned by `run` once the loop is
+    /// consistent, as a panic is resumed.
+    pub(crate) unhandled: Option<Error>,
 }
 
 impl<D> Loop<D> {
@@ -143,6 +147,36 @@ impl<D> Loop<D> {
             || self.active_reqs > 0
             || !self.pending.is_empty()
             || !self.closing.is_empty()
+    }
+
+    /// Whether the loop can be closed (`uv_loop_close`): `Ok` when no
+    /// handle is left but the loop's and extensions' internal ones (closing
+    /// handles count until their close callback ran) and no request is
+    /// active; else `EBUSY` (op `"loop_close"`), as libuv, and the loop is
+    /// left as it was. The loop itself is freed by dropping it, which is
+    /// always safe; this is the check a host makes to find leaks.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    ///
+    /// let mut lp: Loop<()> = Loop::new()?;
+    /// let t = lp.add_timer(1, 0, |_, _| {});
+    /// assert_eq!(lp.try_close().unwrap_err().to_string(), "loop_close: Device or resource busy (os error 16)");
+    /// lp.close(t, None)?;
+    /// assert!(lp.try_close().is_err(), "closing, its callback still to come");
+    /// lp.run(RunMode::Default, &mut ())?;
+    /// lp.try_close()?;
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn try_close(&self) -> Result<()> {
+        let busy = self.active_reqs > 0 || self.handles.iter().any(|(_, s)| !s.is_internal());
+        if busy {
+            return Err(Error::Io {
+                op: "loop_close",
+                source: std::io::Error::from_raw_os_error(libc::EBUSY),
+            });
+        }
+        Ok(())
     }
 
     /// Makes `run` return after the current iteration (`uv_stop`). Called
@@ -176,10 +210,17 @@ impl<D> Loop<D> {
     /// Returns whether the loop is still alive.
     ///
     /// A panic in a callback propagates out of `run` once the loop's queues
-    /// are back in order; `run` can be called again afterwards.
+    /// are back in order; `run` can be called again afterwards. So does an
+    /// unhandled error ([`Loop::report_unhandled`]): `run` returns it as
+    /// [`Error::Unhandled`] after the current callback, and can be called
+    /// again.
     pub fn run(&mut self, mode: RunMode, data: &mut D) -> Result<bool> {
         if self.running {
             return Err(Error::Reentrant);
+        }
+        if let Some(e) = self.unhandled.take() {
+            // Reported outside `run`: returned before anything runs.
+            return Err(e);
         }
         self.running = true;
         let r = self.run_inner(mode, data);
@@ -188,13 +229,16 @@ impl<D> Loop<D> {
         if let Some(p) = self.panic.take() {
             resume_unwind(p);
         }
-        r
+        match self.unhandled.take() {
+            Some(e) => Err(e),
+            None => r,
+        }
     }
 
     fn run_inner(&mut self, mode: RunMode, data: &mut D) -> Result<bool> {
         macro_rules! bail {
             () => {
-                if self.panic.is_some() {
+                if self.aborting() {
                     return Ok(true);
                 }
             };

@@ -62,7 +62,10 @@
 //! # Panics
 //!
 //! A panic in a callback propagates out of [`Loop::run`] after the loop has
-//! put its queues back in order; the loop can be run again.
+//! put its queues back in order; the loop can be run again. An error an
+//! extension reports with no handler for it ([`Loop::report_unhandled`]:
+//! a `net.Server`'s failed `listen` with no `on_error`) leaves `run` the
+//! same way, as [`Error::Unhandled`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -108,6 +111,7 @@ pub use heap::IndexedHeap;
 pub use io::Ready;
 pub use node::{Immediate, Timeout};
 pub use request::ActiveRequest;
+pub use signal::Signal;
 pub use trace::{CallbackKind, Metrics, Phase, TraceEvent};
 
 /// Re-export of mio, whose sources and registry the I/O handles use.

@@ -27,7 +27,7 @@ impl<D> Loop<D> {
         while let Some(f) = batch.pop_front() {
             self.record(CallbackKind::Pending, None);
             self.invoke_job(f, data);
-            if self.panic.is_some() {
+            if self.aborting() {
                 batch.append(&mut self.pending);
                 self.pending = batch;
                 return;

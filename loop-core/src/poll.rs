@@ -164,7 +164,7 @@ impl<D> Loop<D> {
                     }
                 }
             }
-            if self.panic.is_some() {
+            if self.aborting() {
                 return;
             }
         }

@@ -50,7 +50,7 @@ impl<D> Loop<D> {
             }
             self.queues[q].push(idx);
             self.invoke(idx, CbArg::None, data);
-            if self.panic.is_some() {
+            if self.aborting() {
                 for &rest in &snap[i + 1..] {
                     if let Some(Body::Queue { pass: p }) =
                         self.handles.get_mut(rest as usize).map(|s| &mut s.body)

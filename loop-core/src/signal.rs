@@ -44,6 +44,96 @@ impl Drop for SignalState {
     }
 }
 
+/// A signal by name, for [`Loop::on_signal`]: no `libc` import needed.
+///
+/// ```
+/// use loop_core::Signal;
+/// assert_eq!(Signal::Int.name(), "SIGINT");
+/// assert_eq!(Signal::from_signum(Signal::Term.signum()), Signal::Term);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// `SIGINT` (Ctrl-C).
+    Int,
+    /// `SIGTERM` (`kill`, a service manager's stop).
+    Term,
+    /// `SIGHUP` (terminal closed; by convention, reload).
+    Hup,
+    /// `SIGQUIT` (Ctrl-\).
+    Quit,
+    /// `SIGUSR1`.
+    Usr1,
+    /// `SIGUSR2`.
+    Usr2,
+    /// `SIGPIPE`.
+    Pipe,
+    /// `SIGWINCH` (terminal resized).
+    Winch,
+    /// `SIGCHLD`.
+    Chld,
+    /// `SIGALRM`.
+    Alrm,
+    /// Any other signal, by number.
+    Other(i32),
+}
+
+impl Signal {
+    /// The signal's number.
+    pub fn signum(self) -> i32 {
+        use signal_hook::consts::*;
+        match self {
+            Signal::Int => SIGINT,
+            Signal::Term => SIGTERM,
+            Signal::Hup => SIGHUP,
+            Signal::Quit => SIGQUIT,
+            Signal::Usr1 => SIGUSR1,
+            Signal::Usr2 => SIGUSR2,
+            Signal::Pipe => SIGPIPE,
+            Signal::Winch => SIGWINCH,
+            Signal::Chld => SIGCHLD,
+            Signal::Alrm => SIGALRM,
+            Signal::Other(n) => n,
+        }
+    }
+
+    /// The signal of a number (a named variant when there is one).
+    pub fn from_signum(n: i32) -> Signal {
+        const NAMED: [Signal; 10] = [
+            Signal::Int,
+            Signal::Term,
+            Signal::Hup,
+            Signal::Quit,
+            Signal::Usr1,
+            Signal::Usr2,
+            Signal::Pipe,
+            Signal::Winch,
+            Signal::Chld,
+            Signal::Alrm,
+        ];
+        NAMED
+            .into_iter()
+            .find(|s| s.signum() == n)
+            .unwrap_or(Signal::Other(n))
+    }
+
+    /// `"SIGINT"`…, or `"SIG?"` for [`Signal::Other`].
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Int => "SIGINT",
+            Signal::Term => "SIGTERM",
+            Signal::Hup => "SIGHUP",
+            Signal::Quit => "SIGQUIT",
+            Signal::Usr1 => "SIGUSR1",
+            Signal::Usr2 => "SIGUSR2",
+            Signal::Pipe => "SIGPIPE",
+            Signal::Winch => "SIGWINCH",
+            Signal::Chld => "SIGCHLD",
+            Signal::Alrm => "SIGALRM",
+            Signal::Other(_) => "SIG?",
+        }
+    }
+}
+
 /// Signals that can never be caught or that signal-hook refuses
 /// (SIGKILL, SIGSTOP, SIGILL, SIGFPE, SIGSEGV).
 fn forbidden(signum: i32) -> bool {
@@ -164,6 +254,40 @@ impl<D> Loop<D> {
         Ok(())
     }
 
+    /// Watches `sig` with a new watcher (Node's `process.on('SIGINT')`):
+    /// `signal_init` + `signal_start` by name. The watcher keeps the loop
+    /// alive while it watches: stop it ([`Loop::signal_stop`]), close it,
+    /// or [`Loop::unref`] it so that it does not.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode, Signal};
+    ///
+    /// let mut lp: Loop<bool> = Loop::new()?;
+    /// let h = lp.on_signal(Signal::Int, |lp, stopping, sig| {
+    ///     assert_eq!(sig, Signal::Int);
+    ///     *stopping = true; // close listeners here, let work drain
+    /// })?;
+    /// lp.unref(h)?; // a watcher alone should not keep it running
+    /// let mut stopping = false;
+    /// lp.run(RunMode::Default, &mut stopping)?;
+    /// # Ok::<(), loop_core::Error>(())
+    /// ```
+    pub fn on_signal(
+        &mut self,
+        sig: Signal,
+        mut cb: impl FnMut(&mut Loop<D>, &mut D, Signal) + 'static,
+    ) -> Result<SignalId> {
+        let h = self.signal_init()?;
+        let r = self.signal_start(h, sig.signum(), move |lp, d, n| {
+            cb(lp, d, Signal::from_signum(n))
+        });
+        if let Err(e) = r {
+            let _ = self.close(h, None);
+            return Err(e);
+        }
+        Ok(h)
+    }
+
     /// Stops watching (`uv_signal_stop`).
     pub fn signal_stop(&mut self, h: SignalId) -> Result<()> {
         self.slot_mut("signal_stop", h.0)?;
@@ -236,7 +360,7 @@ impl<D> Loop<D> {
                         self.handles.deactivate(idx);
                     }
                 }
-                if self.panic.is_some() {
+                if self.aborting() {
                     return;
                 }
             }

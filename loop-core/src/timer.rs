@@ -175,7 +175,7 @@ impl<D> Loop<D> {
                 self.timer_arm(idx, repeat, repeat, None);
             }
             self.invoke(idx, CbArg::None, data);
-            if self.panic.is_some() {
+            if self.aborting() {
                 // The rest stay due: back into the heap, in the same order.
                 while let Some(rest) = self.timer_ready.pop_front() {
                     if let Body::Timer { ready, due, .. } = &mut self.handles[rest as usize].body {
@@ -201,7 +201,7 @@ impl<D> Loop<D> {
                 Some((due, _)) if due <= self.time => {
                     self.timer_stop_idx(idx);
                     self.invoke(idx, CbArg::None, data);
-                    if self.panic.is_some() {
+                    if self.aborting() {
                         return;
                     }
                 }

@@ -286,6 +286,27 @@ fn kind_code(kind: io::ErrorKind) -> &'static str {
     }
 }
 
+/// Names `path` in an error of an operation on an open file (which
+/// names none), so that a file write stream's errors say which file.
+pub(crate) fn with_path(e: io::Error, path: &Path) -> io::Error {
+    let kind = e.kind();
+    if sys_error(&e).is_none_or(|se| se.path.is_some()) {
+        return if sys_error(&e).is_some() {
+            e
+        } else {
+            wrap(e, "write", Some(path), None)
+        };
+    }
+    match e.into_inner().map(|inner| inner.downcast::<SysError>()) {
+        Some(Ok(mut se)) => {
+            se.path = Some(path.to_path_buf());
+            io::Error::new(kind, *se)
+        }
+        Some(Err(other)) => io::Error::new(kind, other),
+        None => io::Error::from(kind),
+    }
+}
+
 /// Wraps `source`, the error of `syscall` on `path` (and `dest`), into
 /// an `io::Error` of the same kind that prints as Node.js would.
 pub(crate) fn wrap(

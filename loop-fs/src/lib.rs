@@ -103,6 +103,7 @@ mod pool;
 mod sync;
 mod sys;
 mod work;
+mod write_stream;
 
 pub use builder::{PoolBuilder, DEFAULT_POOL_SIZE, ENV_POOL_SIZE, MAX_POOL_SIZE};
 pub use error::{is_canceled, sys_error, CancelError, Error, Panic, SysError, WorkError};
@@ -110,3 +111,4 @@ pub use pool::WorkKind;
 pub use work::{
     cancel, completion_handle, pending_requests, pool_size, queue_work, queue_work_with, ReqId,
 };
+pub use write_stream::{WriteStream, WriteStreamOptions, DEFAULT_WRITE_HIGH_WATER_MARK};

@@ -189,6 +189,30 @@ fn readv_and_writev() {
     assert_eq!(code(&e), "EBADF");
 }
 
+/// `write_buf` hands the buffer back on error as on success (issue 16:
+/// `write` dropped it with the error).
+#[test]
+fn write_buf_hands_the_buffer_back() {
+    let d = tmp();
+    let p = d.path().join("wb");
+    std::fs::write(&p, "").unwrap();
+    let r = open(&p, "r");
+    let mut lp: Loop<Option<(Vec<u8>, std::io::Result<usize>)>> = Loop::new().unwrap();
+    fs::write_buf(
+        &mut lp,
+        &r,
+        b"keep me".to_vec(),
+        None,
+        |_, out, buf, res| *out = Some((buf, res)),
+    )
+    .unwrap();
+    let mut out = None;
+    lp.run(RunMode::Default, &mut out).unwrap();
+    let (buf, res) = out.unwrap();
+    assert_eq!(buf, b"keep me");
+    assert_eq!(code(&res.unwrap_err()), "EBADF");
+}
+
 #[test]
 fn write_positional_current_offset_and_errors() {
     let d = tmp();
@@ -544,6 +568,25 @@ fn copy_file_replace_excl_and_errors() {
     let e = sync(|lp| fs::copy_file(lp, &missing, &fresh, CopyFlags::NONE, store)).unwrap_err();
     assert_eq!(code(&e), "ENOENT");
     assert_eq!(loop_fs::sys_error(&e).unwrap().dest(), Some(&*fresh));
+}
+
+/// libuv 1.46 `uv__fs_copyfile` returns at once when source and
+/// destination are the same inode; Node 20's `fs.copyFileSync('f', 'f')`
+/// (and through a symlink) leaves `f` whole, with `COPYFILE_EXCL` it is
+/// `EEXIST`. A copy onto itself used to truncate the file to 0 bytes.
+#[test]
+fn copy_file_onto_itself_keeps_the_content() {
+    let d = tmp();
+    let src = file_with(d.path(), "src", b"content");
+    sync(|lp| fs::copy_file(lp, &src, &src, CopyFlags::NONE, store)).unwrap();
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
+    let link = d.path().join("link");
+    std::os::unix::fs::symlink(&src, &link).unwrap();
+    sync(|lp| fs::copy_file(lp, &src, &link, CopyFlags::NONE, store)).unwrap();
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
+    let e = sync(|lp| fs::copy_file(lp, &src, &src, CopyFlags::EXCL, store)).unwrap_err();
+    assert_eq!(code(&e), "EEXIST");
+    assert_eq!(std::fs::read(&src).unwrap(), b"content");
 }
 
 #[test]

@@ -223,3 +223,58 @@ fn rerun_option_is_forgotten_when_the_timer_closes() {
     st.log
         .assert_eq((0..3).map(|i| format!("iteration {}", base + i)));
 }
+
+/// An unhandled error reported from a timer: the rest of the phase (the
+/// second due timer) and the ticks queued by the callback wait; `run`
+/// returns the error; the next `run` picks up where it stopped.
+#[test]
+fn report_unhandled_returns_from_run_after_the_current_callback() {
+    let (mut lp, _clock) = manual_loop::<Log>(0);
+    watchdog(&mut lp, 5_000);
+    lp.add_timer(10, 0, |lp, log| {
+        log.push("timer 1");
+        lp.next_tick(|_, log| log.push("tick of timer 1"));
+        assert!(!lp.is_unwinding());
+        lp.report_unhandled(
+            "server.on_error",
+            Box::new(std::io::Error::other("listen EADDRINUSE 127.0.0.1:1")),
+        );
+        assert!(lp.is_unwinding());
+        // A second one is dropped: the first wins.
+        lp.report_unhandled("socket.on_error", Box::new(std::io::Error::other("x")));
+    });
+    lp.add_timer(10, 0, |_, log| log.push("timer 2"));
+    let mut log = Log::default();
+    let e = lp.run(RunMode::Default, &mut log).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(
+            e,
+            loop_core::Error::Unhandled {
+                op: "server.on_error",
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(msg.contains("listen EADDRINUSE 127.0.0.1:1"), "{msg}");
+    log.assert_eq(["timer 1"]);
+    assert!(!lp.is_unwinding());
+    run_to_end(&mut lp, &mut log);
+    log.assert_eq(["timer 1", "tick of timer 1", "timer 2"]);
+}
+
+/// Reported outside `run` (a host's entry point): the next `run` returns
+/// it before running anything; the one after runs what was queued.
+#[test]
+fn report_unhandled_outside_run_is_returned_by_the_next_run() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    lp.next_tick(|_, log| log.push("tick"));
+    lp.report_unhandled("host", Box::new(std::io::Error::other("boom")));
+    let mut log = Log::default();
+    let e = lp.run(RunMode::Default, &mut log).unwrap_err();
+    assert_eq!(e.to_string(), "unhandled error (no host): boom");
+    assert!(log.entries().is_empty());
+    lp.run(RunMode::Default, &mut log).unwrap();
+    log.assert_eq(["tick"]);
+}

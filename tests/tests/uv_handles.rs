@@ -876,3 +876,36 @@ fn signal_close_loop_alive() {
     assert_eq!(st.closes, 1);
     assert_eq!(st.signal_calls, 0);
 }
+
+// ----- signals by name (issue 16) -----
+
+/// `on_signal(Signal::Hup, cb)`: the callback gets the named signal; the
+/// watcher keeps the loop alive until it is closed (SIGHUP: used by no
+/// other test of this file).
+#[test]
+fn on_signal_by_name_keeps_the_loop_alive_until_closed() {
+    use loop_core::Signal;
+    let (mut lp, _clock) = manual_loop::<Vec<Signal>>(0);
+    let h = lp
+        .on_signal(Signal::Hup, |lp, got, sig| {
+            got.push(sig);
+            let h = lp
+                .handles()
+                .into_iter()
+                .find(|i| i.kind == loop_core::HandleKind::Signal);
+            if let Some(h) = h {
+                lp.close(h.id, None).unwrap();
+            }
+        })
+        .unwrap();
+    assert_eq!(lp.signal_signum(h).unwrap(), libc::SIGHUP);
+    assert!(lp.is_alive(), "a watcher keeps the loop alive");
+    raise(libc::SIGHUP);
+    let mut got = Vec::new();
+    assert!(!lp.run(RunMode::Default, &mut got).unwrap());
+    assert_eq!(got, [Signal::Hup]);
+    assert_eq!(Signal::from_signum(libc::SIGHUP), Signal::Hup);
+    assert!(lp
+        .on_signal(Signal::Other(libc::SIGKILL), |_, _, _| {})
+        .is_err());
+}

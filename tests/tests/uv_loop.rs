@@ -686,3 +686,40 @@ fn auto_advance_jumps_to_the_timer_with_only_the_waker_registered() {
     assert_eq!(out, [50], "the timeout ran at 50 ms of virtual time");
     assert_eq!(clock.now(), 50);
 }
+
+// ----- test-loop-close.c -----
+
+/// libuv `loop_close`: `uv_loop_close` is `EBUSY` while a handle is alive
+/// (started or not, closing until its close callback ran) and succeeds once
+/// it is closed. loop-fs's pool handle is internal: a loop that used the
+/// pool closes once its requests are done.
+#[test]
+fn loop_close_is_ebusy_while_handles_are_alive() {
+    let mut lp: Loop<u32> = Loop::new().unwrap();
+    lp.try_close().unwrap();
+    let t = lp.timer_init();
+    let e = lp.try_close().unwrap_err();
+    assert!(e.to_string().starts_with("loop_close: "), "{e}");
+    match e {
+        Error::Io { source, .. } => assert_eq!(source.raw_os_error(), Some(libc::EBUSY)),
+        e => panic!("{e}"),
+    }
+    lp.timer_start(t, 1, 0, |lp, n| {
+        *n += 1;
+        let _ = lp;
+    })
+    .unwrap();
+    let mut n = 0;
+    lp.run(RunMode::Default, &mut n).unwrap();
+    assert_eq!(n, 1);
+    assert!(lp.try_close().is_err(), "stopped, not closed");
+    lp.close(t, None).unwrap();
+    assert!(lp.try_close().is_err(), "closing");
+    lp.run(RunMode::Default, &mut n).unwrap();
+    lp.try_close().unwrap();
+    loop_fs::queue_work(&mut lp, || 1, |_, n, r| *n += r.unwrap()).unwrap();
+    assert!(lp.try_close().is_err(), "a request is active");
+    lp.run(RunMode::Default, &mut n).unwrap();
+    assert_eq!(n, 2);
+    lp.try_close().unwrap();
+}

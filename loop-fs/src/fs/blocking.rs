@@ -348,27 +348,36 @@ pub fn futime(fd: &Fd, atime: SystemTime, mtime: SystemTime) -> io::Result<()> {
 
 /// Copies `src`'s content and permission bits to `dest` (in the kernel
 /// where it can: `copy_file_range(2)`); replaces `dest` unless
-/// [`CopyFlags::EXCL`].
+/// [`CopyFlags::EXCL`]. A `dest` that is `src` itself (the same inode, by
+/// a link or the same path) is left as it is, as libuv's
+/// `uv_fs_copyfile` does: opening it with `O_TRUNC` would empty the
+/// source.
 pub fn copy_file(
     src: impl AsRef<Path>,
     dest: impl AsRef<Path>,
     flags: CopyFlags,
 ) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
     let (src, dest) = (src.as_ref(), dest.as_ref());
     let err = at2("copyfile", src, dest);
-    if !flags.contains(CopyFlags::EXCL) {
-        return fs::copy(src, dest).map(drop).map_err(err);
-    }
     (|| {
         let mut from = retry(|| File::open(src))?;
-        let mode = from.metadata()?.permissions().mode();
-        let mut to = retry(|| {
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(mode)
-                .open(dest)
-        })?;
+        let meta = from.metadata()?;
+        let mode = meta.permissions().mode();
+        let mut o = OpenOptions::new();
+        o.write(true).mode(mode);
+        if flags.contains(CopyFlags::EXCL) {
+            o.create_new(true);
+        } else {
+            // No O_TRUNC: the destination may be the source.
+            o.create(true);
+        }
+        let mut to = retry(|| o.open(dest))?;
+        let dmeta = to.metadata()?;
+        if dmeta.dev() == meta.dev() && dmeta.ino() == meta.ino() {
+            return Ok(());
+        }
+        to.set_len(0)?;
         // std copies in the kernel between two files (copy_file_range).
         io::copy(&mut from, &mut to)?;
         // The umask applied at creation: set the source's mode exactly, as

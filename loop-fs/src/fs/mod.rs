@@ -40,7 +40,7 @@
 //! # Contents
 //!
 //! - open and close: [`open`], [`close`];
-//! - data: [`read`], [`readv`], [`write()`], [`writev`] (positional with
+//! - data: [`read`], [`readv`], [`write()`], [`write_buf`], [`writev`] (positional with
 //!   `Some(position)`, at the file offset with `None`), [`ftruncate`],
 //!   [`fsync`], [`fdatasync`];
 //! - metadata: [`stat`], [`lstat`], [`fstat`], [`access`], [`chmod`],
@@ -270,6 +270,62 @@ pub fn write<D: 'static, B: AsRef<[u8]> + Send + 'static>(
         "write",
         move || blocking::write(&fd, data, position),
         cb,
+    )
+}
+
+/// [`write()`] that hands `data` back with the result, on success (to
+/// reuse the buffer, or write the rest after a short write) and on error
+/// (to retry, or keep what was not written), as [`read`] hands its buffer
+/// back.
+///
+/// ```
+/// use loop_core::{Loop, RunMode};
+/// use loop_fs::fs::{self, OpenFlags};
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("log");
+/// let f = loop_fs::fs::blocking::open(&path, OpenFlags::WRONLY | OpenFlags::CREAT, 0o644)?;
+/// let mut lp: Loop<Option<(Vec<u8>, usize)>> = Loop::new()?;
+/// fs::write_buf(&mut lp, &f, b"line\n".to_vec(), None, |_, out, buf, r| {
+///     *out = Some((buf, r.unwrap()));
+/// })?;
+/// let mut out = None;
+/// lp.run(RunMode::Default, &mut out)?;
+/// let (buf, n) = out.unwrap();
+/// assert_eq!((&buf[..], n), (&b"line\n"[..], 5));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_buf<D: 'static, B: AsRef<[u8]> + Send + 'static>(
+    lp: &mut Loop<D>,
+    fd: &Fd,
+    data: B,
+    position: Option<u64>,
+    cb: impl FnOnce(&mut Loop<D>, &mut D, B, io::Result<usize>) + 'static,
+) -> Result<ReqId, Error> {
+    let fd = fd.clone();
+    submit(
+        lp,
+        WorkKind::FastIo,
+        "loop-fs:fs",
+        move |fate| {
+            // The write's own panic (a bug) is caught here, so the buffer
+            // always comes back.
+            let r = match fate {
+                Fate::Run => {
+                    catch_unwind(AssertUnwindSafe(|| blocking::write(&fd, &data, position)))
+                        .unwrap_or_else(|p| Err(panicked("write", &Panic::new(p))))
+                }
+                Fate::Cancel => Err(canceled("write", None, None)),
+            };
+            (r, data)
+        },
+        move |lp, d, r: std::thread::Result<(io::Result<usize>, B)>| match r {
+            Ok((r, data)) => cb(lp, d, data, r),
+            // Unreachable: the closure above catches the write's panic and
+            // building the cancel error does not panic. Without the
+            // buffer there is nothing to hand back: propagate the bug.
+            Err(p) => std::panic::resume_unwind(p),
+        },
     )
 }
 

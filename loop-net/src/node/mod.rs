@@ -59,15 +59,21 @@
 //!
 //! - No `readable`/`Readable` stream API: data is pushed to `on_data` (Node's
 //!   flowing mode); `pause` stops reading from the socket.
-//! - An error with no `on_error` handler is logged (`tracing` warning)
-//!   instead of being thrown as an uncaught exception.
-//! - `write` takes bytes only (no encodings); no `cork`/`uncork`.
+//! - An error with no `on_error` handler is not thrown (there is no
+//!   exception): [`Loop::run`] returns it as
+//!   [`loop_core::Error::Unhandled`] after the current callback, and the
+//!   loop can be run again.
+//! - `write` takes bytes or UTF-8 text ([`Buf`]; no other encodings); no
+//!   `cork`/`uncork`.
 //! - Events have one handler each (`on_data` replaces the previous one).
 
+mod buf;
 mod dgram;
+mod lines;
 mod server;
 mod socket;
 
+pub use buf::Buf;
 pub use dgram::{DgramCb, DgramOptions, DgramSendCb, DgramSocket, DgramType, RemoteInfo};
 pub use server::{Server, ServerOptions};
 pub use socket::{Socket, DEFAULT_HIGH_WATER_MARK};

@@ -74,6 +74,9 @@ const CLOSING: u8 = 1;
 const CLOSE_QUEUED: u8 = 2;
 /// A host name is being resolved for `listen`.
 const RESOLVING: u8 = 4;
+/// `unref()` was called: the listener, once there is one, is unref'd
+/// (Node's `server._unref`, kept across `listen`).
+const UNREF: u8 = 8;
 
 /// A server's state, in the Node table.
 pub(crate) struct ServerState<D> {
@@ -164,6 +167,12 @@ impl Server {
 
     /// The `'error'` event: a failed `listen` (`EADDRINUSE`…), or an accept
     /// error.
+    ///
+    /// With no `on_error` handler the error is not lost: as Node.js throws
+    /// an `'error'` nobody listens to, [`Loop::run`] returns it (as
+    /// [`loop_core::Error::Unhandled`], whose message names the operation
+    /// and address, `listen EADDRINUSE 127.0.0.1:8080: …`) after the
+    /// current callback; the loop stays usable and can be run again.
     pub fn on_error<D: 'static>(
         self,
         lp: &mut Loop<D>,
@@ -314,14 +323,23 @@ impl Server {
         match r {
             Ok(l) => {
                 match get(lp, srv) {
-                    Some(st) => st.listener = Some(l),
+                    Some(st) => {
+                        st.listener = Some(l);
+                        if st.flags & UNREF != 0 {
+                            let _ = l.unref(lp);
+                        }
+                    }
                     None => {
                         let _ = l.close(lp, |_, _| {});
                         return;
                     }
                 }
                 lp.next_tick(move |lp, d| {
-                    emit!(lp, d, srv, on_listening);
+                    // Node's emitListeningNT: only while still listening
+                    // (`listen()` then `close()` at once emits nothing).
+                    if get(lp, srv).is_some_and(|st| st.listener.is_some()) {
+                        emit!(lp, d, srv, on_listening);
+                    }
                 });
             }
             Err(e) => {
@@ -426,20 +444,25 @@ impl Server {
     }
 
     /// `server.unref()`: the listening socket no longer keeps the loop
-    /// alive.
+    /// alive. Called before `listen`, it is kept and applies once the
+    /// server listens (Node.js). Fails only on a server that is gone.
     pub fn unref<D: 'static>(self, lp: &mut Loop<D>) -> Result<()> {
-        let l = get(lp, self)
-            .and_then(|st| st.listener)
-            .ok_or_else(|| bad_handle("unref"))?;
-        l.unref(lp)
+        let st = get(lp, self).ok_or_else(|| bad_handle("unref"))?;
+        st.flags |= UNREF;
+        match st.listener {
+            Some(l) => l.unref(lp),
+            None => Ok(()),
+        }
     }
 
-    /// `server.ref()`.
+    /// `server.ref()`: undoes [`Server::unref`], before or after `listen`.
     pub fn ref_handle<D: 'static>(self, lp: &mut Loop<D>) -> Result<()> {
-        let l = get(lp, self)
-            .and_then(|st| st.listener)
-            .ok_or_else(|| bad_handle("ref"))?;
-        l.ref_handle(lp)
+        let st = get(lp, self).ok_or_else(|| bad_handle("ref"))?;
+        st.flags &= !UNREF;
+        match st.listener {
+            Some(l) => l.ref_handle(lp),
+            None => Ok(()),
+        }
     }
 }
 
@@ -454,7 +477,8 @@ fn emit_error<D: 'static>(lp: &mut Loop<D>, d: &mut D, srv: Server, e: Error) {
                 }
             }
         }
-        None => tracing::warn!(server = %srv, error = %e, "server error with no on_error handler"),
+        // Node throws an `'error'` nobody listens to: `run` returns it.
+        None => lp.report_unhandled("server.on_error", Box::new(e)),
     }
 }
 

@@ -8,11 +8,14 @@
 //!   stream's own call when the stream called us); after a panic the
 //!   socket returns at once, its state in order, and starts nothing more.
 
+use super::lines::{Lines, TooLong};
 use super::server::{self, Server};
+use super::Buf;
 use super::{node, socket_ref, socket_state};
 use crate::error::{Address, Error, Result};
 use crate::stream::{ReadEvent, Stream, WriteCb};
 use loop_core::{Loop, Timeout};
+use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 use std::io;
@@ -37,6 +40,7 @@ type DataCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, &[u8])>;
 type EventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket)>;
 type CloseEventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, bool)>;
 type ErrorCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, Error)>;
+type LineCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket, &[u8])>;
 
 pub(crate) struct Handlers<D> {
     data: Option<DataCb<D>>,
@@ -46,6 +50,8 @@ pub(crate) struct Handlers<D> {
     drain: Option<EventCb<D>>,
     timeout: Option<EventCb<D>>,
     connect: Option<EventCb<D>>,
+    line: Option<LineCb<D>>,
+    finish: Option<EventCb<D>>,
 }
 
 // Socket flags.
@@ -63,6 +69,16 @@ const PAUSED: u16 = 1 << 6;
 const NEED_DRAIN: u16 = 1 << 7;
 /// Counted in its server's connections.
 const COUNTED: u16 = 1 << 8;
+/// Destroyed while still connecting: its queued writes fail with
+/// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`, not `ECANCELED` (Node's
+/// `_writeGeneric` while `connecting`).
+const CLOSED_CONNECTING: u16 = 1 << 9;
+/// `destroy_soon()`: destroy once our FIN is out.
+const DESTROY_SOON: u16 = 1 << 10;
+/// A write canceled by `destroy` was reported: Node hands one write at a
+/// time to libuv, and only that one (in flight) calls back with no
+/// error; the ones still in its buffer get `ERR_STREAM_DESTROYED`.
+const CANCEL_SEEN: u16 = 1 << 11;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -75,6 +91,15 @@ pub(crate) struct SocketState<D> {
     timeout_ms: u32,
     server: Option<Server>,
     timeout: Option<Timeout>,
+    /// The reads-only idle timeout ([`Socket::set_read_timeout`]).
+    read_timeout_ms: u32,
+    read_timeout: Option<Timeout>,
+    /// `end_with_deadline`'s timer: destroys the socket when it fires.
+    deadline: Option<Timeout>,
+    /// The line reader, with `on_line`.
+    lines: Option<Lines>,
+    /// The user's value ([`Socket::set_data`]).
+    user: Option<Box<dyn Any>>,
     h: Handlers<D>,
 }
 
@@ -104,6 +129,11 @@ impl<D> SocketState<D> {
             timeout_ms: 0,
             server,
             timeout: None,
+            read_timeout_ms: 0,
+            read_timeout: None,
+            deadline: None,
+            lines: None,
+            user: None,
             h: Handlers {
                 data: None,
                 end: None,
@@ -112,6 +142,8 @@ impl<D> SocketState<D> {
                 drain: None,
                 timeout: None,
                 connect: None,
+                line: None,
+                finish: None,
             },
         }
     }
@@ -271,6 +303,12 @@ impl Socket {
 
     /// The `'error'` event; the socket is destroyed, `on_close(true)`
     /// follows.
+    ///
+    /// With no `on_error` handler, the error is not lost: as Node.js throws
+    /// an `'error'` nobody listens to, [`Loop::run`] returns it (as
+    /// [`loop_core::Error::Unhandled`], its message naming the operation
+    /// and address) after the current callback; the loop stays usable and
+    /// can be run again.
     pub fn on_error<D: 'static>(
         self,
         lp: &mut Loop<D>,
@@ -278,6 +316,19 @@ impl Socket {
     ) {
         if let Some(ns) = state(lp, self.0) {
             ns.h.error = Some(Box::new(f));
+        }
+    }
+
+    /// The `'finish'` event: after `end()`, everything written and our FIN
+    /// are out (the shutdown completed); before `on_close`. Not emitted if
+    /// the socket is destroyed first.
+    pub fn on_finish<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.finish = Some(Box::new(f));
         }
     }
 
@@ -304,14 +355,129 @@ impl Socket {
         }
     }
 
+    /// Lines instead of `on_data` (Node's `readline` on the socket, tokio's
+    /// `LinesCodec`): `f` gets each line read, split on `\n`, without its
+    /// `\n` or `\r\n`; at end of input the last line, if it has no
+    /// terminator, comes before `on_end`. A line longer than `max_len`
+    /// bytes destroys the socket with `ERR_LINE_TOO_LONG` (to `on_error`,
+    /// then `on_close(true)`), so a peer that never sends `\n` cannot make
+    /// the buffer grow without bound. While set, `on_data` is not called.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.on_line(lp, 4096, |lp, _, s, line| {
+    ///     let text = String::from_utf8_lossy(line);
+    ///     s.write(lp, format!("you said: {text}\n"));
+    /// });
+    /// # }
+    /// ```
+    pub fn on_line<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        max_len: usize,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, &[u8]) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.lines = Some(Lines::new(max_len));
+            ns.h.line = Some(Box::new(f));
+        }
+    }
+
+    /// Attaches a value of the user's to the socket (replacing any), so
+    /// that callbacks find their own record without a map lookup. Dropped
+    /// when the socket is closed (after `on_close`).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// struct Client { nick: String }
+    /// s.set_data(lp, Client { nick: "ada".into() });
+    /// s.on_line(lp, 1024, |lp, _, s, _line| {
+    ///     let nick = s.data::<Client, _>(lp).map(|c| c.nick.clone());
+    ///     # let _ = nick;
+    /// });
+    /// # }
+    /// ```
+    pub fn set_data<T: Any, D: 'static>(self, lp: &mut Loop<D>, value: T) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.user = Some(Box::new(value));
+        }
+    }
+
+    /// The value given to [`Socket::set_data`], if it is a `T`.
+    pub fn data<T: Any, D: 'static>(self, lp: &Loop<D>) -> Option<&T> {
+        socket_ref(lp, self.0)?.user.as_deref()?.downcast_ref()
+    }
+
+    /// The value given to [`Socket::set_data`], mutably, if it is a `T`.
+    pub fn data_mut<T: Any, D: 'static>(self, lp: &mut Loop<D>) -> Option<&mut T> {
+        state(lp, self.0)?.user.as_deref_mut()?.downcast_mut()
+    }
+
+    /// Takes the value given to [`Socket::set_data`] back, if it is a `T`.
+    pub fn take_data<T: Any, D: 'static>(self, lp: &mut Loop<D>) -> Option<T> {
+        let ns = state(lp, self.0)?;
+        match ns.user.take()?.downcast::<T>() {
+            Ok(v) => Some(*v),
+            Err(other) => {
+                ns.user = Some(other);
+                None
+            }
+        }
+    }
+
     /// `socket.write(data)`: `false` once the bytes not yet written reach
     /// the high-water mark (wait for `on_drain`). After `end()` it is an
     /// error (`ERR_STREAM_WRITE_AFTER_END`, or `EPIPE` "This socket has been
     /// ended by the other party" when our end followed the peer's), given to
     /// `on_error`, and the socket is destroyed; on a destroyed socket it
-    /// does nothing and returns `false`.
-    pub fn write<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) -> bool {
-        write_node(lp, self.0, data.into(), None)
+    /// does nothing and returns `false` (Node.js; [`Socket::send`] tells
+    /// a destroyed socket from backpressure).
+    ///
+    /// `data` is anything a [`Buf`] is made from: `&str`, `String`,
+    /// `&[u8]`, `b"…"`, `Vec<u8>` (kept without a copy if it has to queue).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "hello\n");
+    /// s.write(lp, format!("{} clients\n", 3));
+    /// s.write(lp, vec![0u8; 16]);
+    /// # }
+    /// ```
+    pub fn write<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) -> bool {
+        write_node(lp, self.0, data.into().0, None)
+    }
+
+    /// [`Socket::write`] that tells why it did not take the data:
+    /// `Ok(true)` below the high-water mark, `Ok(false)` at it (wait for
+    /// `on_drain`), `Err` with `ERR_STREAM_DESTROYED` on a destroyed
+    /// socket (nothing written, nothing emitted), or the write-after-end
+    /// error (which also goes to `on_error` and destroys the socket, as
+    /// `write`).
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// match s.send(lp, "tick\n") {
+    ///     Ok(true) => {}                  // keep writing
+    ///     Ok(false) => { /* wait for on_drain */ }
+    ///     Err(e) => eprintln!("{e}"),     // destroyed or ended: stop
+    /// }
+    /// # }
+    /// ```
+    pub fn send<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) -> Result<bool> {
+        if self.is_destroyed(lp) {
+            return Err(stream_destroyed());
+        }
+        let flags = socket_ref(lp, self.0).map_or(0, |ns| ns.flags);
+        if flags & ENDED != 0 {
+            let err = write_after_end(flags);
+            destroy(lp, self.0, Some(err.clone()));
+            return Err(err);
+        }
+        Ok(write_node(lp, self.0, data.into().0, None))
     }
 
     /// `socket.write(data, cb)`: `cb` runs once the data is written, or
@@ -319,10 +485,10 @@ impl Socket {
     pub fn write_with<'a, D: 'static>(
         self,
         lp: &mut Loop<D>,
-        data: impl Into<Cow<'a, [u8]>>,
+        data: impl Into<Buf<'a>>,
         cb: impl FnOnce(&mut Loop<D>, &mut D, Result<()>) + 'static,
     ) -> bool {
-        write_node(lp, self.0, data.into(), Some(Box::new(cb)))
+        write_node(lp, self.0, data.into().0, Some(Box::new(cb)))
     }
 
     /// `socket.end()`: FIN once the queued writes are out. Idempotent.
@@ -331,15 +497,75 @@ impl Socket {
     }
 
     /// `socket.end(data)`: write, then end.
-    pub fn end_with<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Cow<'a, [u8]>>) {
+    pub fn end_with<'a, D: 'static>(self, lp: &mut Loop<D>, data: impl Into<Buf<'a>>) {
         if state(lp, self.0).is_some_and(|ns| ns.flags & (ENDED | DESTROYED) == 0) {
-            write_node(lp, self.0, data.into(), None);
+            write_node(lp, self.0, data.into().0, None);
         }
         end_node(lp, self.0);
     }
 
+    /// `end()`, then [`Socket::destroy`] after `ms` ms if the socket is
+    /// not destroyed by then (a peer that never sends its FIN, or never
+    /// reads what is queued): a graceful close with a bound.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "server shutting down\n");
+    /// s.end_with_deadline(lp, 2_000); // closed within 2 s, whatever the peer does
+    /// # }
+    /// ```
+    pub fn end_with_deadline<D: 'static>(self, lp: &mut Loop<D>, ms: u64) {
+        end_node(lp, self.0);
+        let s = self.0;
+        let Some(ns) = state(lp, s) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        let old = ns.deadline.take();
+        if let Some(t) = old {
+            lp.clear_timeout(t);
+        }
+        let t = lp.set_timeout(ms, move |lp, _| {
+            if let Some(ns) = state(lp, s) {
+                ns.deadline = None;
+            }
+            tracing::debug!(socket = %Socket(s), "end deadline passed: destroying");
+            destroy(lp, s, None);
+        });
+        if let Some(ns) = state(lp, s) {
+            ns.deadline = Some(t);
+        }
+    }
+
+    /// `socket.destroySoon()`: `end()`, and destroy as soon as our FIN is
+    /// out (the queued writes flushed), without waiting for the peer's.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.write(lp, "bye\n");
+    /// s.destroy_soon(lp);
+    /// # }
+    /// ```
+    pub fn destroy_soon<D: 'static>(self, lp: &mut Loop<D>) {
+        let Some(ns) = state(lp, self.0) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        ns.flags |= DESTROY_SOON;
+        if ns.flags & FINISHED != 0 {
+            destroy(lp, self.0, None);
+        } else {
+            end_node(lp, self.0);
+        }
+    }
+
     /// `socket.destroy()`: closes now, queued writes are dropped (their
-    /// callbacks get `ECANCELED`); `on_close(false)` follows.
+    /// callbacks run as Node 20 runs them: the oldest with no error, the
+    /// rest with `ERR_STREAM_DESTROYED`, or all with
+    /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION` while connecting);
+    /// `on_close(false)` follows.
     pub fn destroy<D: 'static>(self, lp: &mut Loop<D>) {
         destroy(lp, self.0, None);
     }
@@ -360,6 +586,14 @@ impl Socket {
 
     /// `socket.pause()`: stop reading (the peer's writes then wait in the
     /// TCP window).
+    ///
+    /// A paused socket with nothing to write does **not** keep the loop
+    /// alive (libuv's: a stream is active while it reads or writes, as in
+    /// Node.js 20): if nothing else does, `run` returns with the socket
+    /// still open. Resume it, or keep the loop alive otherwise (a timer, a
+    /// listening server). A socket destroyed while paused still gets its
+    /// `on_close` before `run` returns: a closing handle keeps the loop
+    /// alive until its close callback ran.
     pub fn pause<D: 'static>(self, lp: &mut Loop<D>) {
         if let Some(ns) = state(lp, self.0) {
             ns.flags |= PAUSED;
@@ -396,7 +630,37 @@ impl Socket {
             lp.clear_timeout(t);
         }
         if ms > 0 {
-            arm_timeout(lp, self.0, ms);
+            arm_timer(lp, self.0, ms, Which::Any);
+        }
+    }
+
+    /// An idle timeout on reads only: after `ms` ms without data read,
+    /// `on_timeout` runs (the socket stays open). Unlike
+    /// [`Socket::set_timeout`], writes do not re-arm it, so a silent client
+    /// that keeps receiving (a chat's broadcasts) still times out. Does not
+    /// keep the loop alive; 0 turns it off. Both timeouts can be set; each
+    /// runs `on_timeout`.
+    ///
+    /// ```no_run
+    /// # use loop_core::Loop;
+    /// # fn f(lp: &mut Loop<()>, s: loop_net::Socket) {
+    /// s.set_read_timeout(lp, 30_000);
+    /// s.on_timeout(lp, |lp, _, s| {
+    ///     s.end_with(lp, "idle for 30 s, bye\n");
+    /// });
+    /// # }
+    /// ```
+    pub fn set_read_timeout<D: 'static>(self, lp: &mut Loop<D>, ms: u32) {
+        let Some(ns) = state(lp, self.0) else { return };
+        if ns.flags & DESTROYED != 0 {
+            return;
+        }
+        ns.read_timeout_ms = ms;
+        if let Some(t) = ns.read_timeout.take() {
+            lp.clear_timeout(t);
+        }
+        if ms > 0 {
+            arm_timer(lp, self.0, ms, Which::Reads);
         }
     }
 
@@ -439,8 +703,12 @@ impl Socket {
     }
 
     /// `socket.writableLength`: bytes written but not yet taken by the
-    /// kernel.
+    /// kernel; 0 once destroyed (the queue is dropped, even though the
+    /// stream's close callback has not run yet).
     pub fn writable_length<D: 'static>(self, lp: &Loop<D>) -> usize {
+        if self.is_destroyed(lp) {
+            return 0;
+        }
         self.0.write_queue_size(lp)
     }
 
@@ -526,11 +794,25 @@ pub(super) fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, ev: Re
     match ev {
         ReadEvent::Data(b) => {
             refresh_timeout(lp, s);
-            emit!(lp, d, s, data, b);
+            refresh_read_timeout(lp, s);
+            if state(lp, s).is_some_and(|ns| ns.lines.is_some()) {
+                emit_lines(lp, d, s, b);
+            } else {
+                emit!(lp, d, s, data, b);
+            }
         }
         ReadEvent::Eof => {
-            if let Some(ns) = state(lp, s) {
+            let last = state(lp, s).and_then(|ns| {
                 ns.flags |= READ_ENDED;
+                ns.lines.as_mut()?.finish()
+            });
+            if let Some(line) = last {
+                if emit!(lp, d, s, line, &line) == Emit::Panicked {
+                    return;
+                }
+                if state(lp, s).is_none_or(|ns| ns.flags & DESTROYED != 0) {
+                    return;
+                }
             }
             if emit!(lp, d, s, end) == Emit::Panicked {
                 return;
@@ -549,6 +831,37 @@ pub(super) fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, ev: Re
     }
 }
 
+/// Splits `b` into lines for `on_line`; a line too long destroys the
+/// socket. Stops once the socket is destroyed or a handler panicked.
+fn emit_lines<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, b: &[u8]) {
+    let Some(ns) = state(lp, s) else { return };
+    let (Some(mut lines), Some(mut f)) = (ns.lines.take(), ns.h.line.take()) else {
+        return;
+    };
+    let r = lines.feed(b, |line| {
+        lp.make_callback(d, "socket.on_line", |lp, d| f(lp, d, Socket(s), line))
+            .is_some()
+            && state(lp, s).is_some_and(|ns| ns.flags & DESTROYED == 0)
+    });
+    if let Some(ns) = state(lp, s) {
+        if ns.lines.is_none() {
+            ns.lines = Some(lines);
+        }
+        if ns.h.line.is_none() {
+            ns.h.line = Some(f);
+        }
+    }
+    if let Err(TooLong) = r {
+        let e = Error::node(
+            "read",
+            "ERR_LINE_TOO_LONG",
+            io::ErrorKind::InvalidData,
+            "a line is longer than the maximum line length",
+        );
+        destroy(lp, s, Some(e));
+    }
+}
+
 /// The write callback of a queued write: the user's callback, then, once
 /// the stream has no write request left (the batch of completions is
 /// over), a failure destroys the socket, else `'drain'` if it was needed.
@@ -559,6 +872,23 @@ fn write_done<D: 'static>(
     cb: Option<WriteCb<D>>,
     r: Result<()>,
 ) {
+    // A write cut short by `destroy`, as Node 20 reports it: queued while
+    // connecting, `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`; else the first
+    // (Node's one write in flight) no error, the rest
+    // `ERR_STREAM_DESTROYED`.
+    let r = match (r, state(lp, s)) {
+        (Err(e), Some(ns)) if e.is_canceled() && ns.flags & DESTROYED != 0 => {
+            if ns.flags & CLOSED_CONNECTING != 0 {
+                Err(closed_before_connection())
+            } else if ns.flags & CANCEL_SEEN == 0 {
+                ns.flags |= CANCEL_SEEN;
+                Ok(())
+            } else {
+                Err(stream_destroyed())
+            }
+        }
+        (r, _) => r,
+    };
     if let (Err(e), Some(ns)) = (&r, state(lp, s)) {
         if ns.write_failed.is_none() {
             ns.write_failed = Some(e.clone());
@@ -589,11 +919,19 @@ fn write_done<D: 'static>(
     }
 }
 
-/// Our FIN went out (`end()`'s shutdown completed, or failed).
-fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+/// Our FIN went out (`end()`'s shutdown completed, `ok`), or failed.
+/// `'finish'` on the next tick, before the `'close'` a destroy from here
+/// leads to (Node's `afterShutdown` → `'finish'`).
+fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream, ok: bool) {
     let Some(ns) = state(lp, s) else { return };
     ns.flags |= FINISHED;
-    if ns.flags & (READ_ENDED | DESTROYED) == READ_ENDED {
+    if ok && ns.flags & DESTROYED == 0 && ns.h.finish.is_some() {
+        lp.next_tick(move |lp, d| {
+            emit!(lp, d, s, finish);
+        });
+    }
+    let Some(ns) = state(lp, s) else { return };
+    if ns.flags & DESTROYED == 0 && ns.flags & (READ_ENDED | DESTROY_SOON) != 0 {
         destroy(lp, s, None);
     }
 }
@@ -611,9 +949,7 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
     };
     if ns.flags & DESTROYED == 0 {
         ns.flags |= DESTROYED;
-        if let Some(t) = ns.timeout.take() {
-            lp.clear_timeout(t);
-        }
+        clear_timers(lp, &mut ns);
         uncount(lp, &mut ns);
     }
     if let Some(mut f) = ns.h.close.take() {
@@ -639,36 +975,21 @@ fn write_node<D: 'static>(
     data: Cow<'_, [u8]>,
     cb: Option<WriteCb<D>>,
 ) -> bool {
-    let Some(ns) = state(lp, s) else {
-        return false;
-    };
-    if ns.flags & DESTROYED != 0 {
+    // Destroyed, or closed and gone from the table: Node calls back with
+    // `ERR_STREAM_DESTROYED` on the next tick either way.
+    let destroyed = state(lp, s).is_none_or(|ns| ns.flags & DESTROYED != 0);
+    if destroyed {
         if let Some(cb) = cb {
-            let err = Error::node(
-                "write",
-                "ERR_STREAM_DESTROYED",
-                io::ErrorKind::BrokenPipe,
-                "Cannot call write after a stream was destroyed",
-            );
+            let err = stream_destroyed();
             lp.next_tick(move |lp, d| cb(lp, d, Err(err)));
         }
         return false;
     }
+    let Some(ns) = state(lp, s) else {
+        return false;
+    };
     if ns.flags & ENDED != 0 {
-        let err = if ns.flags & (READ_ENDED | ALLOW_HALF_OPEN) == READ_ENDED {
-            Error::misuse(
-                "write",
-                libc::EPIPE,
-                "This socket has been ended by the other party",
-            )
-        } else {
-            Error::node(
-                "write",
-                "ERR_STREAM_WRITE_AFTER_END",
-                io::ErrorKind::BrokenPipe,
-                "write after end",
-            )
-        };
+        let err = write_after_end(ns.flags);
         if let Some(cb) = cb {
             let e = err.clone();
             lp.next_tick(move |lp, d| cb(lp, d, Err(e)));
@@ -707,21 +1028,65 @@ fn write_node<D: 'static>(
     ok
 }
 
+/// The error of a write after `end()`: `EPIPE` when our end followed the
+/// peer's (Node's "ended by the other party"), else
+/// `ERR_STREAM_WRITE_AFTER_END`.
+fn write_after_end(flags: u16) -> Error {
+    if flags & (READ_ENDED | ALLOW_HALF_OPEN) == READ_ENDED {
+        Error::misuse(
+            "write",
+            libc::EPIPE,
+            "This socket has been ended by the other party",
+        )
+    } else {
+        Error::node(
+            "write",
+            "ERR_STREAM_WRITE_AFTER_END",
+            io::ErrorKind::BrokenPipe,
+            "write after end",
+        )
+    }
+}
+
+/// `ERR_STREAM_DESTROYED`: a write on a destroyed socket.
+fn stream_destroyed() -> Error {
+    Error::node(
+        "write",
+        "ERR_STREAM_DESTROYED",
+        io::ErrorKind::BrokenPipe,
+        "Cannot call write after a stream was destroyed",
+    )
+}
+
+/// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`: a write queued while connecting
+/// on a socket destroyed before it connected.
+fn closed_before_connection() -> Error {
+    Error::node(
+        "write",
+        "ERR_SOCKET_CLOSED_BEFORE_CONNECTION",
+        io::ErrorKind::NotConnected,
+        "Socket closed before the connection was established",
+    )
+}
+
 fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let Some(ns) = state(lp, s) else { return };
     if ns.flags & (ENDED | DESTROYED) != 0 {
         return;
     }
     ns.flags |= ENDED;
-    if s.shutdown(lp, move |lp, _, _| finished(lp, s)).is_err() {
+    if s.shutdown(lp, move |lp, _, r| finished(lp, s, r.is_ok()))
+        .is_err()
+    {
         // Not connected or already shut down: nothing to flush.
-        finished(lp, s);
+        finished(lp, s, false);
     }
 }
 
 /// `destroy(err)`: close now; `'error'` on the next tick, `'close'` in the
 /// close phase. Needs no `&mut D`: nothing runs from inside it.
 pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error>) {
+    let connecting = s.is_connecting(lp);
     let Some(ns) = state(lp, s) else { return };
     if ns.flags & DESTROYED != 0 {
         return;
@@ -730,18 +1095,26 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     if err.is_some() {
         ns.flags |= HAD_ERROR;
     }
-    let t = ns.timeout.take();
+    if connecting {
+        ns.flags |= CLOSED_CONNECTING;
+    }
+    let timers = [
+        ns.timeout.take(),
+        ns.read_timeout.take(),
+        ns.deadline.take(),
+    ];
     let counted = ns.flags & COUNTED != 0;
     let server = ns.server;
     ns.flags &= !COUNTED;
-    if let Some(t) = t {
+    for t in timers.into_iter().flatten() {
         lp.clear_timeout(t);
     }
     if let Some(err) = err {
         tracing::debug!(socket = %Socket(s), error = %err, "destroyed by an error");
         lp.next_tick(move |lp, d| {
             if emit!(lp, d, s, error, err.clone()) == Emit::NoHandler {
-                tracing::warn!(socket = %Socket(s), error = %err, "socket error with no on_error handler");
+                // Node throws an `'error'` nobody listens to: `run` returns it.
+                lp.report_unhandled("socket.on_error", Box::new(err));
             }
         });
     }
@@ -753,7 +1126,27 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
     }
 }
 
-fn arm_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32) {
+/// Which idle timeout: Node's (any activity) or reads only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Any,
+    Reads,
+}
+
+fn clear_timers<D: 'static>(lp: &mut Loop<D>, ns: &mut SocketState<D>) {
+    for t in [
+        ns.timeout.take(),
+        ns.read_timeout.take(),
+        ns.deadline.take(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        lp.clear_timeout(t);
+    }
+}
+
+fn arm_timer<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32, which: Which) {
     let t = lp.set_timeout(ms.into(), move |lp, d| {
         let Some(ns) = state(lp, s) else { return };
         if ns.flags & DESTROYED == 0 {
@@ -762,7 +1155,10 @@ fn arm_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream, ms: u32) {
     });
     lp.timeout_unref(t);
     if let Some(ns) = state(lp, s) {
-        ns.timeout = Some(t);
+        match which {
+            Which::Any => ns.timeout = Some(t),
+            Which::Reads => ns.read_timeout = Some(t),
+        }
     }
 }
 
@@ -775,6 +1171,18 @@ fn refresh_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let (ms, t) = (ns.timeout_ms, ns.timeout);
     if !t.is_some_and(|t| lp.timeout_refresh(t)) {
         // Fired already: Node's refresh() re-arms a fired timer.
-        arm_timeout(lp, s, ms);
+        arm_timer(lp, s, ms, Which::Any);
+    }
+}
+
+/// Data read: push the reads-only timeout back.
+fn refresh_read_timeout<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    if ns.read_timeout_ms == 0 || ns.flags & DESTROYED != 0 {
+        return;
+    }
+    let (ms, t) = (ns.read_timeout_ms, ns.read_timeout);
+    if !t.is_some_and(|t| lp.timeout_refresh(t)) {
+        arm_timer(lp, s, ms, Which::Reads);
     }
 }
