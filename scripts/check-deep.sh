@@ -94,6 +94,7 @@ if ((fuzz > 0)); then
   command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
   step "fuzz: phase_script ${fuzz}s" fuzz_target phase_script 4096
   step "fuzz: loop_ops ${fuzz}s" fuzz_target loop_ops 1024
+  step "fuzz: ipc_framing ${fuzz}s" fuzz_target ipc_framing 2048
 fi
 
 step "soak ${soak}s" scripts/soak.sh "$soak"

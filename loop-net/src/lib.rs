@@ -148,8 +148,8 @@ pub use error::{Address, Error, Result};
 pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,
 };
-pub use node::{DgramCb, DgramOptions, DgramSendCb, DgramSocket, DgramType, RemoteInfo};
 pub use node::{Buf, Server, ServerOptions, Socket};
+pub use node::{DgramCb, DgramOptions, DgramSendCb, DgramSocket, DgramType, RemoteInfo};
 pub use state::READ_BUF;
 pub use stats::{stats, NetStats};
 pub use stream::{CloseCb, ConnectCb, ReadCb, ReadEvent, Stream, WriteCb, MAX_IOV, MAX_READS};

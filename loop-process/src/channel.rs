@@ -37,6 +37,7 @@
 //!   [`Loop::make_callback`] (the [`Ipc`] read callback's, then each
 //!   handler's).
 
+use crate::framing::{parse_line, LineBuffer, Message};
 use crate::ipc::{HandleType, Ipc, IpcEvent};
 use crate::Error;
 use loop_core::Loop;
@@ -107,7 +108,7 @@ struct ChannelState<D> {
     connected: bool,
     /// A `disconnect` waits for the handle in flight.
     disconnect_wanted: bool,
-    buf: Vec<u8>,
+    lines: LineBuffer,
     in_flight: Option<InFlight>,
     /// Messages (and handles) sent while a handle is in flight.
     queue: VecDeque<(Value, Option<SendHandle>)>,
@@ -132,12 +133,6 @@ fn get_ref<D: 'static>(lp: &Loop<D>, c: Channel) -> Option<&ChannelState<D>> {
         .slab
         .get(c.index as usize)
         .filter(|st| st.gen == c.gen)
-}
-
-fn is_internal(v: &Value) -> bool {
-    v.get("cmd")
-        .and_then(Value::as_str)
-        .is_some_and(|c| c.starts_with("NODE_"))
 }
 
 fn line_of(v: &Value) -> Vec<u8> {
@@ -170,7 +165,7 @@ impl Channel {
             ipc,
             connected: true,
             disconnect_wanted: false,
-            buf: Vec::new(),
+            lines: LineBuffer::new(),
             in_flight: None,
             queue: VecDeque::new(),
             on_message: None,
@@ -357,18 +352,17 @@ fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, ev: IpcEvent<'_>
     match ev {
         IpcEvent::Data(bytes) => {
             let Some(st) = get(lp, c) else { return };
-            st.buf.extend_from_slice(bytes);
-            let mut lines = Vec::new();
-            while let Some(i) = st.buf.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = st.buf.drain(..=i).collect();
-                lines.push(line);
+            st.lines.push(bytes);
+            let mut msgs = Vec::new();
+            while let Some(line) = st.lines.next_line() {
+                msgs.push(parse_line(line));
             }
-            for line in lines {
+            for m in msgs {
                 if lp.is_unwinding() || !get(lp, c).is_some_and(|st| st.connected) {
                     return;
                 }
-                match serde_json::from_slice::<Value>(&line[..line.len() - 1]) {
-                    Ok(v) => handle_message(lp, d, c, v),
+                match m {
+                    Ok(m) => handle_message(lp, d, c, m),
                     Err(e) => tracing::warn!(error = %e, "ipc: a line that is not JSON"),
                 }
             }
@@ -377,13 +371,10 @@ fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, ev: IpcEvent<'_>
     }
 }
 
-fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, v: Value) {
-    if !is_internal(&v) {
-        deliver(lp, d, c, v, None);
-        return;
-    }
-    match v.get("cmd").and_then(Value::as_str) {
-        Some("NODE_HANDLE") => {
+fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, m: Message) {
+    match m {
+        Message::User(v) => deliver(lp, d, c, v, None),
+        Message::Handle { ty: want, msg } => {
             let Some(ipc) = get(lp, c).map(|st| st.ipc) else {
                 return;
             };
@@ -392,8 +383,7 @@ fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, v: Value)
                 return;
             };
             write_internal(lp, c, "NODE_HANDLE_ACK");
-            let msg = v.get("msg").cloned().unwrap_or(Value::Null);
-            let received = match (v.get("type").and_then(Value::as_str), ty) {
+            let received = match (want.as_deref(), ty) {
                 (Some("net.Server"), HandleType::TcpListener | HandleType::UnixListener) => {
                     let srv = Server::new(lp, ServerOptions::default());
                     match srv.listen_fd(lp, fd) {
@@ -420,10 +410,8 @@ fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, v: Value)
             };
             deliver(lp, d, c, msg, received);
         }
-        Some(cmd @ ("NODE_HANDLE_ACK" | "NODE_HANDLE_NACK")) => {
-            on_ack(lp, c, cmd == "NODE_HANDLE_ACK")
-        }
-        _ => {}
+        Message::Ack(ack) => on_ack(lp, c, ack),
+        Message::Internal => {}
     }
 }
 

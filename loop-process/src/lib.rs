@@ -104,6 +104,7 @@
 
 mod channel;
 mod error;
+pub mod framing;
 mod ipc;
 mod options;
 mod pipe;

@@ -3,7 +3,9 @@
 //! --fuzz SECONDS`). Every input the fuzzers kept, and every input that once
 //! crashed a target (`fuzz/regressions/`), must pass again:
 //! - `phase_script`: the parser gives a script or an error, never a panic;
-//! - `loop_ops`: loop-core agrees with the executable model at every step.
+//! - `loop_ops`: loop-core agrees with the executable model at every step;
+//! - `ipc_framing`: the Node.js IPC channel's framing gives the same lines
+//!   however the reads cut the bytes, and parses each without a panic.
 
 use loop_tests::model::{check, Op};
 use loop_tests::util::workspace_root;
@@ -55,5 +57,33 @@ fn loop_ops_corpus_agrees_with_the_model() {
         if let Err(m) = check(&ops) {
             panic!("{}: {m}", p.display());
         }
+    }
+}
+
+#[test]
+fn ipc_framing_corpus_frames_the_same_however_cut() {
+    use loop_process::framing::{parse_line, LineBuffer};
+    let all = inputs("ipc_framing");
+    assert!(
+        all.len() >= 10,
+        "the corpus is in the repository: {}",
+        all.len()
+    );
+    for (p, bytes) in all {
+        let Some((&seed, input)) = bytes.split_first() else {
+            continue;
+        };
+        let mut want: Vec<&[u8]> = input.split(|&b| b == b'\n').collect();
+        want.pop();
+        let mut b = LineBuffer::new();
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        for chunk in input.chunks(usize::from(seed % 17) + 1) {
+            b.push(chunk);
+            while let Some(line) = b.next_line() {
+                let _ = parse_line(line);
+                got.push(line.to_vec());
+            }
+        }
+        assert_eq!(got, want, "{}", p.display());
     }
 }
