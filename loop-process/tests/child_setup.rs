@@ -24,6 +24,7 @@ use std::os::fd::AsFd;
 /// Runs `opts` to completion on a new loop; its exit code and signal.
 fn run_child(opts: SpawnOptions<'_>) -> (i64, i32) {
     let mut lp: Loop<Option<(i64, i32)>> = Loop::new().expect("loop");
+    loop_testkit::watchdog(&mut lp, 60_000);
     spawn(&mut lp, opts, |lp, end, p, status, signal| {
         *end = Some((status, signal));
         p.close(lp, None).expect("open");
@@ -99,6 +100,7 @@ fn helper_signals() -> i32 {
         return 2;
     }
     let mut lp: Loop<Option<(i64, i32)>> = Loop::new().expect("loop");
+    loop_testkit::watchdog(&mut lp, 60_000);
     let mut child = spawn(
         &mut lp,
         SpawnOptions::new("cat")

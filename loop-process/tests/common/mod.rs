@@ -26,6 +26,8 @@ pub fn lock() -> std::sync::MutexGuard<'static, ()> {
 pub fn new_loop<D: 'static>(mode: Reaping) -> Loop<D> {
     let mut lp = Loop::new().expect("loop");
     set_reaping(&mut lp, mode).expect("reaping mode available");
+    // A hang fails the test instead of the CI run (the workspace's watchdog).
+    loop_testkit::watchdog(&mut lp, 60_000);
     lp
 }
 
