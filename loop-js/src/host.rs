@@ -384,7 +384,10 @@ pub(crate) fn run(source: &str, argv: Vec<String>) -> Result<i32, Error> {
 /// `SpinEventLoop` and `EmitProcessExit`.
 fn main_module(lp: &mut Loop<Host>, host: &mut Host, source: &str) -> Result<i32, Error> {
     host.enter_with(lp, kind::MAIN, 0, Some(source));
-    // Node's InternalCallbackScope around the main module.
+    // A host entry point, not a loop callback: the main module runs before
+    // `run`, outside any callback, so nothing else drains after it. This is
+    // Node's InternalCallbackScope around the main module, the one place
+    // docs/embedding.md says a host calls `drain_ticks` itself.
     if !host.shared.fatal.get() {
         lp.drain_ticks(host);
     }
