@@ -62,6 +62,7 @@ impl LoopBuilder {
             events: mio::Events::with_capacity(self.events_capacity.unwrap_or(1024)),
             io_events: Vec::new(),
             io_next: 0,
+            io_last: Vec::new(),
             registered: 0,
             async_shared: None,
             async_spare: Vec::new(),

@@ -110,6 +110,9 @@ pub struct Loop<D = ()> {
     /// I/O events of the current poll, copied out so callbacks can borrow the loop.
     pub(crate) io_events: Vec<(mio::Token, Ready)>,
     pub(crate) io_next: usize,
+    /// A batch's events that run after the others (signals, `io_set_batch_last`),
+    /// gathered while copying; empty between polls.
+    pub(crate) io_last: Vec<(mio::Token, Ready)>,
     /// Sources registered with the poller (I/O handles, the waker, signals).
     pub(crate) registered: usize,
     pub(crate) async_shared: Option<Arc<AsyncShared>>,

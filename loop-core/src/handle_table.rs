@@ -28,6 +28,8 @@ const CLOSING: u8 = 4;
 const INTERNAL: u8 = 8;
 /// Its callback is being called right now.
 const RUNNING: u8 = 16;
+/// An I/O handle whose events run after the rest of their poll batch.
+const BATCH_LAST: u8 = 32;
 
 /// Kind-specific state of a handle.
 pub(crate) enum Body {
@@ -103,6 +105,16 @@ impl<D> Slot<D> {
 
     pub(crate) fn set_internal(&mut self, on: bool) {
         self.set_flag(INTERNAL, on);
+    }
+
+    /// Its events run after the rest of their poll batch ([`crate::Loop::io_set_batch_last`]).
+    #[inline]
+    pub(crate) fn is_batch_last(&self) -> bool {
+        self.flags & BATCH_LAST != 0
+    }
+
+    pub(crate) fn set_batch_last(&mut self, on: bool) {
+        self.set_flag(BATCH_LAST, on);
     }
 
     #[inline]

@@ -52,8 +52,21 @@ impl<D> Loop<D> {
 
     /// The token to register the handle's source with.
     pub fn io_token(&self, h: IoId) -> Result<mio::Token> {
-        self.slot_any("io_token", h.0)?;
-        Ok(crate::token::io(h.0))
+        let s = self.slot_any("io_token", h.0)?;
+        Ok(crate::token::io(h.0, s.is_batch_last()))
+    }
+
+    /// Makes the handle's events run after every other event of their poll
+    /// batch, as libuv runs its signal watcher (and so the SIGCHLD that
+    /// reaps a child) after the batch's other watchers: a child's exit
+    /// seen through a pidfd then comes after the last output read in the
+    /// same poll, as Node.js reports it. Signal watchers run last already.
+    ///
+    /// The option is part of the handle's token ([`Loop::io_token`]): set
+    /// it before registering the source (or reregister it after).
+    pub fn io_set_batch_last(&mut self, h: IoId, on: bool) -> Result<()> {
+        self.slot_mut("io_set_batch_last", h.0)?.set_batch_last(on);
+        Ok(())
     }
 
     /// The poller's registry, to register, reregister and deregister sources.

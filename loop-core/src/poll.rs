@@ -6,6 +6,10 @@
 //! - Events are copied out of mio's buffer before any callback runs, so a
 //!   callback may borrow the loop; a panic leaves the rest of the batch in
 //!   `io_events`, served first by the next poll.
+//! - Within a batch, signal events and those of handles set
+//!   [`Loop::io_set_batch_last`] run after all the others, in the order
+//!   the poller gave them (libuv's `uv__io_poll` defers its signal
+//!   watcher to the end of the batch).
 //! - A token names a handle and its generation ([`crate::token`]): an event
 //!   for a handle closed earlier in the same batch never reaches the slot's
 //!   next owner.
@@ -133,8 +137,14 @@ impl<D> Loop<D> {
         self.io_events.clear();
         self.io_next = 0;
         for ev in self.events.iter() {
-            self.io_events.push((ev.token(), Ready::from_event(ev)));
+            let entry = (ev.token(), Ready::from_event(ev));
+            if token::batch_last(entry.0) {
+                self.io_last.push(entry);
+            } else {
+                self.io_events.push(entry);
+            }
         }
+        self.io_events.append(&mut self.io_last);
         if self.io_events.is_empty() {
             if let (Some(clock), Some(t)) = (self.clock.manual(), advance_to) {
                 clock.set(t);
