@@ -454,9 +454,18 @@ fn channel_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: ChildProcess) {
     }
 }
 
-/// The libuv-level exit callback (poll phase).
-fn on_exit<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: ChildProcess, status: i64, signal: i32) {
-    if let Some(p) = get(lp, c).and_then(|st| st.process) {
+/// The libuv-level exit callback (poll phase): the child's `exit` waits
+/// for the check phase, after every other callback of this poll. Node
+/// learns of an exit from SIGCHLD, and libuv's `uv__io_poll` runs the
+/// signal watcher after all the other events of a poll: the last data and
+/// EOF of the child's pipes, which the kernel makes ready just before the
+/// exit, come before `exit` even when the exit is first in the batch (a
+/// pidfd registered before the pipes' sockets, which happens when the
+/// child ends before `spawn` returned).
+fn on_exit<D: 'static>(lp: &mut Loop<D>, _: &mut D, c: ChildProcess, status: i64, signal: i32) {
+    let Some(st) = get(lp, c) else { return };
+    let p = st.process.take();
+    if let Some(p) = p {
         let _ = p.close(lp, None);
     }
     let (code, sig) = if signal != 0 {
@@ -464,7 +473,7 @@ fn on_exit<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: ChildProcess, status: i64
     } else {
         (Some(status), None)
     };
-    exited(lp, d, c, code, sig, None);
+    lp.set_immediate(move |lp, d| exited(lp, d, c, code, sig, None));
 }
 
 /// Node's `onexit`: the codes, stdin destroyed, `'error'` (a failed

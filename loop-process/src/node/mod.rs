@@ -27,9 +27,13 @@
 //!   once, so their `end` and `close` follow, then `close(-errno, None)`.
 //!   With no `on_error` handler, [`Loop::run`] returns the error (Node
 //!   throws an `'error'` nobody listens to): `spawn nope ENOENT`.
-//! - `exit(code, signal)` in the poll phase once the child was reaped:
-//!   `(Some(code), None)` or `(None, Some("SIGTERM"))`. Before it, stdin
-//!   is destroyed (Node's `this.stdin.destroy()`).
+//! - `exit(code, signal)` once the child was reaped: `(Some(code), None)`
+//!   or `(None, Some("SIGTERM"))`. Before it, stdin is destroyed (Node's
+//!   `this.stdin.destroy()`). It runs in the check phase of the iteration
+//!   whose poll saw the exit, after every I/O callback of that poll: Node
+//!   learns of an exit from SIGCHLD, which libuv handles after the other
+//!   events of a poll, so the child's last data and EOF (made ready by
+//!   the kernel just before the exit) come first.
 //! - `close(code, signal)` once the exit happened **and** every readable
 //!   pipe (stdout, stderr, extra pipes) has closed **and** the IPC channel
 //!   was closed by the child: Node's `_closesNeeded` count, incremented by
@@ -51,6 +55,9 @@
 //!   `exit`, resumes the streams nobody reads: `flushStdio`).
 //! - stdin is a socket that does not read; after its `end()` it closes
 //!   when the child exits, not right after its `'finish'`.
+//! - `exit` runs in the check phase (see above) rather than at the end of
+//!   the poll phase: an immediate queued by a callback of the same poll
+//!   runs before it.
 //! - `kill` takes a signal number; a failure other than `ESRCH`,
 //!   `EINVAL` and `ENOSYS` goes to `on_error` on the next tick (Node
 //!   emits it before `kill` returns).
