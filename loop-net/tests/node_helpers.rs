@@ -225,3 +225,29 @@ fn finish_event() {
     run_ok(&mut lp, &mut log);
     assert_eq!(log, ["finish", "end", "close"]);
 }
+
+/// `on_close_first` (for a layer built on sockets) runs before the
+/// `on_close` handler, in the same close callback, whichever was set
+/// first, and setting `on_close` again does not replace it.
+#[test]
+fn close_first_runs_before_on_close() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let s = loop_net::Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream(&mut lp, s, true).unwrap();
+    sock.on_close(&mut lp, |_, log: &mut Log, _, _| {
+        log.push("replaced".into())
+    });
+    sock.on_close_first(&mut lp, |lp, log: &mut Log, _, had_error| {
+        log.push(format!("first {had_error}"));
+        lp.next_tick(|_, log| log.push("tick of first".into()));
+    });
+    sock.on_close(&mut lp, |_, log: &mut Log, _, had_error| {
+        log.push(format!("close {had_error}"))
+    });
+    sock.destroy(&mut lp);
+    let mut log = Log::new();
+    run_ok(&mut lp, &mut log);
+    assert_eq!(log, ["first false", "tick of first", "close false"]);
+}

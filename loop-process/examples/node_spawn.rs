@@ -64,12 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let missing = node::spawn(
-        &mut lp,
-        "no-such-program",
-        [] as [&str; 0],
-        Options::new(),
-    )?;
+    let missing = node::spawn(&mut lp, "no-such-program", [] as [&str; 0], Options::new())?;
     watch(&mut lp, missing, "missing");
 
     lp.run(RunMode::Default, &mut ())?;

@@ -139,7 +139,10 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
         "missing" => {
             let c = node::spawn(lp, "loop-process-no-such-program", ["a"], Options::new())
                 .expect("an error event, not an Err");
-            out.push(format!("pid {}", c.pid(lp).map_or("undefined".into(), |p| p.to_string())));
+            out.push(format!(
+                "pid {}",
+                c.pid(lp).map_or("undefined".into(), |p| p.to_string())
+            ));
             watch_child(lp, c);
             watch_pipes(lp, c);
         }

@@ -53,21 +53,27 @@ fn helper(listen_after_write: bool) -> i32 {
     sock.bind(&addr.into()).expect("bind");
     let copy = OwnedFd::from(sock.try_clone().expect("dup"));
 
-    let on_connection = move |lp: &mut Loop<Child>, c: &mut Child, l: Listener, r: loop_net::Result<()>| {
-        if r.is_err() || c.accepted > 0 {
-            return;
-        }
-        let conn = l.accept(lp).expect("a connection waits");
-        c.accepted += 1;
-        let _ = conn.close(lp, |_, c: &mut Child| c.closes += 1);
-        channel
-            .write(lp, b"accepted_connection\n".to_vec(), None, move |lp, _, r| {
-                r.expect("notified the parent");
-                let _ = l.close(lp, |_, c: &mut Child| c.closes += 1);
-                let _ = channel.close(lp, |_, c: &mut Child| c.closes += 1);
-            })
-            .expect("write");
-    };
+    let on_connection =
+        move |lp: &mut Loop<Child>, c: &mut Child, l: Listener, r: loop_net::Result<()>| {
+            if r.is_err() || c.accepted > 0 {
+                return;
+            }
+            let conn = l.accept(lp).expect("a connection waits");
+            c.accepted += 1;
+            let _ = conn.close(lp, |_, c: &mut Child| c.closes += 1);
+            channel
+                .write(
+                    lp,
+                    b"accepted_connection\n".to_vec(),
+                    None,
+                    move |lp, _, r| {
+                        r.expect("notified the parent");
+                        let _ = l.close(lp, |_, c: &mut Child| c.closes += 1);
+                        let _ = channel.close(lp, |_, c: &mut Child| c.closes += 1);
+                    },
+                )
+                .expect("write");
+        };
     let listen = |lp: &mut Loop<Child>, sock: Socket, cb| {
         sock.listen(BACKLOG).expect("listen");
         Listener::open(lp, OwnedFd::from(sock), cb).expect("open the listener");
@@ -75,7 +81,11 @@ fn helper(listen_after_write: bool) -> i32 {
     let mut sock = Some(sock);
     let mut cb = Some(on_connection);
     if !listen_after_write {
-        listen(&mut lp, sock.take().expect("once"), cb.take().expect("once"));
+        listen(
+            &mut lp,
+            sock.take().expect("once"),
+            cb.take().expect("once"),
+        );
     }
     channel
         .write(&mut lp, b"hello\n".to_vec(), Some(copy), |_, _, r| {
@@ -83,7 +93,11 @@ fn helper(listen_after_write: bool) -> i32 {
         })
         .expect("write2");
     if listen_after_write {
-        listen(&mut lp, sock.take().expect("once"), cb.take().expect("once"));
+        listen(
+            &mut lp,
+            sock.take().expect("once"),
+            cb.take().expect("once"),
+        );
     }
 
     let mut c = Child::default();

@@ -25,8 +25,13 @@ fn env_and_cwd_reach_the_child() {
         let opts = Options::new()
             .env([("FOO", "bar"), ("PATH", "/usr/bin:/bin")])
             .cwd(dir.path());
-        let c = node::spawn(&mut lp, "sh", ["-c", "echo $FOO; pwd; echo ${HOME:-unset}"], opts)
-            .expect("spawn");
+        let c = node::spawn(
+            &mut lp,
+            "sh",
+            ["-c", "echo $FOO; pwd; echo ${HOME:-unset}"],
+            opts,
+        )
+        .expect("spawn");
         let stdout = c.stdout(&lp).expect("a pipe");
         stdout.on_data(&mut lp, |_, out, _, d| {
             out.stdout.push_str(&String::from_utf8_lossy(d))
@@ -56,8 +61,8 @@ fn stdio_inherit_ignore_and_an_fd() {
         StdioOption::Inherit,
         StdioOption::Fd(theirs.as_fd()),
     ]);
-    let c = node::spawn(&mut lp, "sh", ["-c", "echo one; echo three >&3; cat"], opts)
-        .expect("spawn");
+    let c =
+        node::spawn(&mut lp, "sh", ["-c", "echo one; echo three >&3; cat"], opts).expect("spawn");
     drop(theirs);
     assert!(c.stdin(&lp).is_none(), "'ignore' makes no socket");
     assert!(c.stdout(&lp).is_none(), "an fd makes no socket");
@@ -77,15 +82,23 @@ fn stdio_inherit_ignore_and_an_fd() {
 #[test]
 fn an_error_nobody_handles_is_runs_error() {
     let mut lp: Loop<Out> = new_loop(MODES[0]);
-    let c = node::spawn(&mut lp, "loop-process-no-such-program", [] as [&str; 0], Options::new())
-        .expect("an event, not an Err");
+    let c = node::spawn(
+        &mut lp,
+        "loop-process-no-such-program",
+        [] as [&str; 0],
+        Options::new(),
+    )
+    .expect("an event, not an Err");
     assert_eq!(c.pid(&lp), None);
     let mut out = Out::default();
     let err = lp.run(RunMode::Default, &mut out).expect_err("unhandled");
     match &err {
         loop_core::Error::Unhandled { op, source } => {
             assert_eq!(*op, "child.on_error");
-            assert_eq!(source.to_string(), "spawn loop-process-no-such-program ENOENT");
+            assert_eq!(
+                source.to_string(),
+                "spawn loop-process-no-such-program ENOENT"
+            );
         }
         other => panic!("{other}"),
     }
@@ -126,6 +139,9 @@ fn an_unreferenced_child_does_not_keep_the_loop_alive() {
         lp.run(RunMode::Default, &mut out).expect("run");
         assert_eq!(out.events, [r#"exit None Some("SIGKILL")"#], "{mode:?}");
         assert!(!zombies().contains(&pid), "{mode:?}: {pid} reaped");
-        assert!(!c.kill(&mut lp, libc::SIGTERM).expect("kill"), "after the exit");
+        assert!(
+            !c.kill(&mut lp, libc::SIGTERM).expect("kill"),
+            "after the exit"
+        );
     }
 }

@@ -581,8 +581,7 @@ impl ChildProcess {
     pub fn on_exit<D: 'static>(
         self,
         lp: &mut Loop<D>,
-        f: impl FnMut(&mut Loop<D>, &mut D, ChildProcess, Option<i64>, Option<&'static str>)
-            + 'static,
+        f: impl FnMut(&mut Loop<D>, &mut D, ChildProcess, Option<i64>, Option<&'static str>) + 'static,
     ) {
         if let Some(st) = get(lp, self) {
             st.h.exit = Some(Box::new(f));
@@ -595,8 +594,7 @@ impl ChildProcess {
     pub fn on_close<D: 'static>(
         self,
         lp: &mut Loop<D>,
-        f: impl FnMut(&mut Loop<D>, &mut D, ChildProcess, Option<i64>, Option<&'static str>)
-            + 'static,
+        f: impl FnMut(&mut Loop<D>, &mut D, ChildProcess, Option<i64>, Option<&'static str>) + 'static,
     ) {
         if let Some(st) = get(lp, self) {
             st.h.close = Some(Box::new(f));
