@@ -146,6 +146,18 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
             watch_child(lp, c);
             watch_pipes(lp, c);
         }
+        "missing_ipc" => {
+            let opts = Options::new().stdio([
+                StdioOption::Ignore,
+                StdioOption::Ignore,
+                StdioOption::Ignore,
+                StdioOption::Ipc,
+            ]);
+            let c = node::spawn(lp, "loop-process-no-such-program", [] as [&str; 0], opts)
+                .expect("an error event, not an Err");
+            watch_child(lp, c);
+            out.push(format!("connected {}", c.is_connected(lp)));
+        }
         "early" => {
             let c = node::spawn(
                 lp,
@@ -230,6 +242,13 @@ fn a_child_killed_by_sigterm() {
 #[test]
 fn a_missing_executable() {
     check("missing");
+}
+
+/// ENOENT with an `'ipc'` entry: the channel exists, reads EOF, counts
+/// toward `close`, and `disconnect` comes last.
+#[test]
+fn a_missing_executable_with_ipc() {
+    check("missing_ipc");
 }
 
 /// A child that closes its stdout at once: that pipe's end and close come

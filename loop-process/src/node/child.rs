@@ -343,10 +343,10 @@ fn insert<D: 'static>(lp: &mut Loop<D>, c: ChildProcess, state: ChildState<D>) {
     debug_assert_eq!(key, c.index as usize);
 }
 
-/// A runtime failure (Node's `onErrorNT`): the child's pipes exist and
-/// read EOF at once (libuv made them before the fork), but with `EMFILE`
-/// and `ENFILE`, where Node stops before making them; the error and the
-/// exit code `-errno` come on the next tick.
+/// A runtime failure (Node's `onErrorNT`): the child's pipes and channel
+/// exist and read EOF at once (libuv made them before the fork), but with
+/// `EMFILE` and `ENFILE`, where Node stops before making them; the error
+/// and the exit code `-errno` come on the next tick.
 fn failed_later<D: 'static>(
     lp: &mut Loop<D>,
     c: ChildProcess,
@@ -358,17 +358,24 @@ fn failed_later<D: 'static>(
     let errno = e.errno().unwrap_or(libc::EINVAL);
     if errno != libc::EMFILE && errno != libc::ENFILE {
         for (i, entry) in stdio.iter().enumerate() {
-            if !matches!(entry, StdioOption::Pipe) {
+            if !matches!(entry, StdioOption::Pipe | StdioOption::Ipc) {
                 continue;
             }
             // The child's end closes here: the parent's reads EOF.
             let Ok((ours, _theirs)) = UnixStream::pair() else {
                 continue;
             };
-            if let Ok(s) = Stream::open_unix(lp, ours) {
-                if let Err(err) = attach_pipe(lp, c, i, s) {
-                    tracing::debug!(error = %err, "spawn failed: a pipe not made");
-                }
+            let made = if matches!(entry, StdioOption::Ipc) {
+                crate::Ipc::open(lp, ours.into())
+                    .and_then(|ipc| Channel::open(lp, ipc))
+                    .map(|ch| attach_channel(lp, c, ch))
+            } else {
+                Stream::open_unix(lp, ours)
+                    .map_err(Error::from)
+                    .and_then(|s| attach_pipe(lp, c, i, s))
+            };
+            if let Err(err) = made {
+                tracing::debug!(error = %err, "spawn failed: a pipe not made");
             }
         }
     }

@@ -59,6 +59,13 @@ const scenarios = {
     log('pid', c.pid);
     watch(c, ['stdout', 'stderr']);
   },
+  // A program that does not exist, with an 'ipc' entry: the channel
+  // reads EOF at once, and counts toward 'close'.
+  missing_ipc() {
+    const c = spawn('loop-process-no-such-program', [], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    watch(c, []);
+    log('connected', c.connected);
+  },
   // stdout closed at once, stderr written and closed later, the exit
   // later still (so that stderr's EOF and the exit never race).
   early() {
