@@ -145,3 +145,27 @@ fn an_unreferenced_child_does_not_keep_the_loop_alive() {
         );
     }
 }
+
+#[test]
+fn eacces_is_an_error_event_too() {
+    let mut lp: Loop<Out> = new_loop(MODES[0]);
+    let c = node::spawn(&mut lp, "/etc/passwd", [] as [&str; 0], Options::new())
+        .expect("an event, not an Err");
+    c.on_error(&mut lp, |_, out, _, e| {
+        out.events.push(format!("error {e}"))
+    });
+    c.on_exit(&mut lp, |_, out, _, _, _| out.events.push("exit".into()));
+    c.on_close(&mut lp, |_, out, _, code, sig| {
+        out.events.push(format!("close {code:?} {sig:?}"))
+    });
+    let mut out = Out::default();
+    lp.run(RunMode::Default, &mut out).expect("run");
+    let code = -i64::from(libc::EACCES);
+    assert_eq!(
+        out.events,
+        [
+            "error spawn /etc/passwd EACCES".to_owned(),
+            format!("close Some({code}) None")
+        ]
+    );
+}
