@@ -146,6 +146,19 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
             watch_child(lp, c);
             watch_pipes(lp, c);
         }
+        "ipc_send" => {
+            let child = r#"process.on("message", (m) => process.send({echo: m}, () => process.disconnect()))"#;
+            let opts = Options::new().stdio([
+                StdioOption::Ignore,
+                StdioOption::Ignore,
+                StdioOption::Ignore,
+                StdioOption::Ipc,
+            ]);
+            let c = node::spawn(lp, "node", ["-e", child], opts).expect("spawn");
+            watch_child(lp, c);
+            let sent = c.send(lp, serde_json::json!({"n": [1, "é\n\""]}));
+            out.push(format!("send {}", sent.is_ok()));
+        }
         "missing_ipc" => {
             let opts = Options::new().stdio([
                 StdioOption::Ignore,
@@ -242,6 +255,13 @@ fn a_child_killed_by_sigterm() {
 #[test]
 fn a_missing_executable() {
     check("missing");
+}
+
+/// A message to an `'ipc'` child (a newline, a quote and `é` inside),
+/// its answer, its disconnect, its exit.
+#[test]
+fn a_message_to_an_ipc_child_and_its_answer() {
+    check("ipc_send");
 }
 
 /// ENOENT with an `'ipc'` entry: the channel exists, reads EOF, counts

@@ -59,6 +59,13 @@ const scenarios = {
     log('pid', c.pid);
     watch(c, ['stdout', 'stderr']);
   },
+  // A message to an 'ipc' child, which answers and disconnects.
+  ipc_send() {
+    const child = 'process.on("message", (m) => process.send({echo: m}, () => process.disconnect()))';
+    const c = spawn(process.execPath, ['-e', child], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    watch(c, []);
+    log('send', c.send({ n: [1, 'é\n"'] }));
+  },
   // A program that does not exist, with an 'ipc' entry: the channel
   // reads EOF at once, and counts toward 'close'.
   missing_ipc() {
