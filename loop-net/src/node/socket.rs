@@ -260,6 +260,20 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// Makes a write-only socket of a connected stream (`new
+    /// net.Socket({handle, readable: false})`, as Node makes a child's
+    /// stdin): it never reads (no `on_data`, no `on_end`), and, its read
+    /// side counting as ended, it is destroyed once its `end()` is flushed
+    /// (`on_finish`, then `on_close`). A write after `end()` is
+    /// `ERR_STREAM_WRITE_AFTER_END`.
+    pub fn from_stream_write_only<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Result<Socket> {
+        let sock = Socket::from_stream(lp, s, true)?;
+        if let Some(ns) = state(lp, s) {
+            ns.flags |= READ_ENDED | ALLOW_HALF_OPEN;
+        }
+        Ok(sock)
+    }
+
     /// The `'connect'` event (client sockets).
     pub fn on_connect<D: 'static>(
         self,
