@@ -198,6 +198,8 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
             let stdin = c.stdin(lp).expect("a pipe");
             let ok = stdin.write(lp, vec![b'x'; 1 << 20]);
             out.push(format!("write {ok}"));
+            stdin.on_finish(lp, |_, out, _| out.push("stdin finish"));
+            stdin.on_close(lp, |_, out, _, _| out.push("stdin close"));
             stdin.on_drain(lp, |lp, out, s| {
                 out.push("drain");
                 s.end(lp);
@@ -280,8 +282,9 @@ fn a_child_that_closes_stdout_early() {
     check("early");
 }
 
-/// 1 MiB into `cat`: `write` is false (backpressure), `drain`, `end`,
-/// and every byte comes back.
+/// 1 MiB into `cat`: `write` is false (backpressure), `drain`, `end`
+/// (stdin's `finish` and `close` right after: it is write-only), and
+/// every byte comes back.
 #[test]
 fn stdin_piped_to_cat_with_backpressure() {
     check("cat");

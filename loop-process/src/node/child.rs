@@ -386,8 +386,8 @@ fn failed_later<D: 'static>(
 }
 
 /// Makes the parent's end of the pipe at the child's fd `i` a socket:
-/// stdin does not read (Node's `readable: false`), the others do and
-/// count toward `close`.
+/// stdin is write-only (Node's `readable: false`: it closes once its
+/// `end()` is flushed), the others read and count toward `close`.
 fn attach_pipe<D: 'static>(
     lp: &mut Loop<D>,
     c: ChildProcess,
@@ -395,7 +395,12 @@ fn attach_pipe<D: 'static>(
     s: Stream,
 ) -> Result<(), Error> {
     let readable = i > 0;
-    let sock = match Socket::from_stream(lp, s, !readable) {
+    let made = if readable {
+        Socket::from_stream(lp, s, false)
+    } else {
+        Socket::from_stream_write_only(lp, s)
+    };
+    let sock = match made {
         Ok(sock) => sock,
         Err(e) => {
             let _ = s.close(lp, |_, _| {});

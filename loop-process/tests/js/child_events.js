@@ -92,6 +92,8 @@ const scenarios = {
     c.stdout.on('end', () => log('stdout end', n));
     const ok = c.stdin.write(Buffer.alloc(1 << 20, 'x'));
     log('write', ok);
+    c.stdin.on('finish', () => log('stdin finish'));
+    c.stdin.on('close', () => log('stdin close'));
     c.stdin.on('drain', () => {
       log('drain');
       c.stdin.end();
