@@ -669,7 +669,9 @@ impl ChildProcess {
 
     /// `child.stdin`: a socket that writes to the child's fd 0 (with
     /// backpressure: `write` is `false` at the high-water mark, then
-    /// `on_drain`); `end()` gives the child EOF. Destroyed at the exit.
+    /// `on_drain`), and never reads; `end()` gives the child EOF and closes
+    /// the socket once flushed (`on_finish`, `on_close`). Destroyed at the
+    /// exit if still open.
     pub fn stdin<D: 'static>(self, lp: &Loop<D>) -> Option<Socket> {
         self.stdio(lp, 0)
     }

@@ -53,8 +53,6 @@
 //! - stdout and stderr always flow: data read with no `on_data` handler
 //!   is dropped, not kept until one is set (Node buffers it and, after
 //!   `exit`, resumes the streams nobody reads: `flushStdio`).
-//! - stdin is a socket that does not read; after its `end()` it closes
-//!   when the child exits, not right after its `'finish'`.
 //! - `exit` runs in the check phase (see above) rather than at the end of
 //!   the poll phase: an immediate queued by a callback of the same poll
 //!   runs before it.
