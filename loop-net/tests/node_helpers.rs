@@ -225,3 +225,75 @@ fn finish_event() {
     run_ok(&mut lp, &mut log);
     assert_eq!(log, ["finish", "end", "close"]);
 }
+
+/// `on_close_first` (for a layer built on sockets) runs before the
+/// `on_close` handler, in the same close callback, whichever was set
+/// first, and setting `on_close` again does not replace it.
+#[test]
+fn close_first_runs_before_on_close() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let s = loop_net::Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream(&mut lp, s, true).unwrap();
+    sock.on_close(&mut lp, |_, log: &mut Log, _, _| {
+        log.push("replaced".into())
+    });
+    sock.on_close_first(&mut lp, |lp, log: &mut Log, _, had_error| {
+        log.push(format!("first {had_error}"));
+        lp.next_tick(|_, log| log.push("tick of first".into()));
+    });
+    sock.on_close(&mut lp, |_, log: &mut Log, _, had_error| {
+        log.push(format!("close {had_error}"))
+    });
+    sock.destroy(&mut lp);
+    let mut log = Log::new();
+    run_ok(&mut lp, &mut log);
+    assert_eq!(log, ["first false", "tick of first", "close false"]);
+}
+
+/// A write-only socket (a child's stdin): it never reads what the peer
+/// sends, and it closes once its `end()` is flushed; a write after
+/// `end()` is `ERR_STREAM_WRITE_AFTER_END`.
+#[test]
+fn a_write_only_socket_closes_after_its_end() {
+    let mut lp: Loop<Log> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    b.write_all(b"never read").unwrap();
+    let s = loop_net::Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream_write_only(&mut lp, s).unwrap();
+    sock.on_data(&mut lp, |_, _, _, _| panic!("a write-only socket reads"));
+    sock.on_end(&mut lp, |_, _, _| panic!("a write-only socket ends"));
+    sock.on_finish(&mut lp, |_, log: &mut Log, _| log.push("finish".into()));
+    sock.on_close(&mut lp, |_, log: &mut Log, _, had_error| {
+        log.push(format!("close {had_error}"))
+    });
+    sock.on_error(&mut lp, |_, log: &mut Log, _, e| {
+        log.push(format!("error {}", e.code()))
+    });
+    sock.resume(&mut lp);
+    assert!(sock.write(&mut lp, "hello"));
+    let mut got = [0u8; 5];
+    b.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"hello");
+    sock.end(&mut lp);
+    let mut log = Log::new();
+    run_ok(&mut lp, &mut log);
+    // (b's next read is ECONNRESET, not EOF: the socket closed with
+    // unread bytes, which a Unix socket reports so.)
+    assert_eq!(log, ["finish", "close false"]);
+
+    let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    let s = loop_net::Stream::open_unix(&mut lp, a).unwrap();
+    let sock = Socket::from_stream_write_only(&mut lp, s).unwrap();
+    sock.on_error(&mut lp, |_, log: &mut Log, _, e| {
+        log.push(format!("error {}", e.code()))
+    });
+    sock.end(&mut lp);
+    let e = sock.send(&mut lp, "late").unwrap_err();
+    assert_eq!(e.code(), "ERR_STREAM_WRITE_AFTER_END");
+    let mut log = Log::new();
+    run_ok(&mut lp, &mut log);
+    assert_eq!(log, ["error ERR_STREAM_WRITE_AFTER_END"]);
+}

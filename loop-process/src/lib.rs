@@ -40,7 +40,11 @@
 //!   makes one with [`SpawnOptions::node_ipc`] and
 //!   [`Spawned::take_channel`];
 //! - reaping: [`Reaping`], [`reaping`], [`set_reaping`];
-//! - [`Error`]: the operation, file, pid and errno, formatted as Node.js.
+//! - [`Error`]: the operation, file, pid and errno, formatted as Node.js;
+//! - [`node`]: Node.js's `child_process.spawn` on all of the above, a
+//!   [`node::ChildProcess`] with its events (`spawn`, `error`, `exit`,
+//!   `close`, `message`, `disconnect`) and its pipes as loop-net Node
+//!   sockets.
 //!
 //! # How a child is started: std's `Command`, plus a `pre_exec` step
 //!
@@ -106,6 +110,7 @@ mod channel;
 mod error;
 pub mod framing;
 mod ipc;
+pub mod node;
 mod options;
 mod pipe;
 mod process;

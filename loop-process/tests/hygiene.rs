@@ -182,3 +182,39 @@ fn dropping_the_loop_reaps_its_children() {
         assert!(zombies().is_empty());
     }
 }
+
+/// 200 children of `node::spawn`, three pipes each (50 at a time), every
+/// event run to the end: no child of this process is left, zombie or
+/// not, and its fd count is what it was.
+#[test]
+fn node_children_leave_no_zombie_and_no_fd() {
+    let _g = lock();
+    use loop_process::node;
+    for mode in MODES {
+        let before = common::fd_count();
+        let mut lp: loop_core::Loop<Vec<String>> = common::new_loop(mode);
+        let mut closes = 0;
+        for _ in 0..4 {
+            let mut out = Vec::new();
+            for _ in 0..50 {
+                let c = node::spawn(&mut lp, "true", [] as [&str; 0], node::Options::new())
+                    .expect("spawn");
+                assert!(c.stdin(&lp).is_some(), "three pipes");
+                c.on_close(&mut lp, |_, out: &mut Vec<String>, _, code, _| {
+                    out.push(format!("{code:?}"))
+                });
+            }
+            lp.run(loop_core::RunMode::Default, &mut out).expect("run");
+            assert!(out.iter().all(|e| e == "Some(0)"), "{out:?}");
+            closes += out.len();
+        }
+        assert_eq!(closes, 200, "{mode:?}");
+        drop(lp);
+        assert!(
+            common::children().is_empty(),
+            "{mode:?}: {:?}",
+            common::children()
+        );
+        assert_eq!(common::fd_count(), before, "{mode:?}");
+    }
+}

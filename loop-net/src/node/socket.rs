@@ -46,6 +46,8 @@ pub(crate) struct Handlers<D> {
     data: Option<DataCb<D>>,
     end: Option<EventCb<D>>,
     close: Option<CloseEventCb<D>>,
+    /// [`Socket::on_close_first`]: runs before `close`.
+    close_first: Option<CloseEventCb<D>>,
     error: Option<ErrorCb<D>>,
     drain: Option<EventCb<D>>,
     timeout: Option<EventCb<D>>,
@@ -138,6 +140,7 @@ impl<D> SocketState<D> {
                 data: None,
                 end: None,
                 close: None,
+                close_first: None,
                 error: None,
                 drain: None,
                 timeout: None,
@@ -257,6 +260,20 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// Makes a write-only socket of a connected stream (`new
+    /// net.Socket({handle, readable: false})`, as Node makes a child's
+    /// stdin): it never reads (no `on_data`, no `on_end`), and, its read
+    /// side counting as ended, it is destroyed once its `end()` is flushed
+    /// (`on_finish`, then `on_close`). A write after `end()` is
+    /// `ERR_STREAM_WRITE_AFTER_END`.
+    pub fn from_stream_write_only<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Result<Socket> {
+        let sock = Socket::from_stream(lp, s, true)?;
+        if let Some(ns) = state(lp, s) {
+            ns.flags |= READ_ENDED | ALLOW_HALF_OPEN;
+        }
+        Ok(sock)
+    }
+
     /// The `'connect'` event (client sockets).
     pub fn on_connect<D: 'static>(
         self,
@@ -298,6 +315,22 @@ impl Socket {
     ) {
         if let Some(ns) = state(lp, self.0) {
             ns.h.close = Some(Box::new(f));
+        }
+    }
+
+    /// A second `'close'` listener, for a layer built on sockets: it runs
+    /// just before the [`Socket::on_close`] handler, in the same close
+    /// phase callback, and `on_close` does not replace it. loop-process's
+    /// child process counts its stdio streams' closes with it, as the
+    /// listener Node's `spawn` adds runs before the user's (so a child's
+    /// `'close'` comes before its last stream's user `'close'`).
+    pub fn on_close_first<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Socket, bool) + 'static,
+    ) {
+        if let Some(ns) = state(lp, self.0) {
+            ns.h.close_first = Some(Box::new(f));
         }
     }
 
@@ -952,8 +985,16 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
         clear_timers(lp, &mut ns);
         uncount(lp, &mut ns);
     }
+    let had_error = ns.flags & HAD_ERROR != 0;
+    if let Some(mut f) = ns.h.close_first.take() {
+        let r = lp.make_callback(d, "socket.close_first", |lp, d| {
+            f(lp, d, Socket(s), had_error)
+        });
+        if r.is_none() {
+            return;
+        }
+    }
     if let Some(mut f) = ns.h.close.take() {
-        let had_error = ns.flags & HAD_ERROR != 0;
         lp.make_callback(d, "socket.close", |lp, d| f(lp, d, Socket(s), had_error));
     }
 }
