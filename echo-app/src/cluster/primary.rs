@@ -217,6 +217,7 @@ fn bind(
 }
 
 /// Starts the process of slot `i` and sends it the listening socket.
+/// `Err` only when no process was started (the spawn failed).
 fn start_worker(lp: &mut Loop<Primary>, p: &mut Primary, i: usize) -> Result<()> {
     let Some(listener) = p.listener.as_ref() else {
         return Ok(()); // shutting down: nothing to start
@@ -241,10 +242,25 @@ fn start_worker(lp: &mut Loop<Primary>, p: &mut Primary, i: usize) -> Result<()>
         on_exit(lp, p, i, gen, proc, status, sig)
     })
     .map_err(|e| Error::new(format!("start worker {i} ({exe}): {e}")))?;
+    // From here the slot has a process: a failure is said and kills it;
+    // its exit callback reaps it (and starts it again, or fails the
+    // start), so this returns Ok.
+    let s = &mut p.slots[i];
+    s.process = Some(child.process);
+    s.pid = child.process.pid();
+    s.ready = false;
+    s.done = false;
+    s.live = Counts::default();
+    let process = child.process;
+    let fail = |lp: &mut Loop<Primary>, e: Error| {
+        say(format_args!("error: {e}"));
+        let _ = process.kill(lp, libc::SIGKILL);
+        Ok(())
+    };
     let ch = match child.take_channel(lp, CHANNEL_FD) {
         Some(Ok(ch)) => ch,
-        Some(Err(e)) => return Err(Error::new(format!("worker {i}: IPC channel: {e}"))),
-        None => return Err(Error::new(format!("worker {i}: no IPC channel"))),
+        Some(Err(e)) => return fail(lp, Error::new(format!("worker {i}: IPC channel: {e}"))),
+        None => return fail(lp, Error::new(format!("worker {i}: no IPC channel"))),
     };
     ch.on_message(lp, move |lp, p: &mut Primary, ch, m, _| {
         on_message(lp, p, i, gen, ch, m)
@@ -255,19 +271,14 @@ fn start_worker(lp: &mut Loop<Primary>, p: &mut Primary, i: usize) -> Result<()>
             s.channel = None;
         }
     });
-    ch.send_handle(lp, Msg::Listen.to_json(), SendHandle::Server(copy))
-        .map_err(|e| Error::new(format!("worker {i}: send the listener: {e}")))?;
-    let s = &mut p.slots[i];
-    s.process = Some(child.process);
-    s.pid = child.process.pid();
-    s.channel = Some(ch);
-    s.ready = false;
-    s.done = false;
-    s.live = Counts::default();
-    tracing::debug!(worker = i, pid = s.pid, "cluster worker started");
-    if p.draining {
-        let _ = ch.send(lp, Msg::Stop.to_json());
+    p.slots[i].channel = Some(ch);
+    if let Err(e) = ch.send_handle(lp, Msg::Listen.to_json(), SendHandle::Server(copy)) {
+        return fail(
+            lp,
+            Error::new(format!("worker {i}: send the listener: {e}")),
+        );
     }
+    tracing::debug!(worker = i, pid = p.slots[i].pid, "cluster worker started");
     Ok(())
 }
 
@@ -369,14 +380,24 @@ fn on_exit(
     if s.ready && now.saturating_sub(s.ready_at) >= STABLE_MS {
         s.quick_deaths = 0;
     }
+    // A worker that drained and said `done` by itself took a SIGINT or
+    // SIGTERM of its own: no alarm (with Ctrl-C, the primary's own SIGINT
+    // follows and cancels the restart).
+    let why = (!was_done).then(|| format!("worker {i} (pid {pid}) exited ({how})"));
+    schedule_restart(lp, p, i, why);
+}
+
+/// Starts slot `i` again after its back-off; `why` opens the stderr line
+/// (none without it).
+fn schedule_restart(lp: &mut Loop<Primary>, p: &mut Primary, i: usize, why: Option<String>) {
+    let s = &mut p.slots[i];
     let delay = restart_delay(s.quick_deaths);
-    s.quick_deaths += 1;
-    say(format_args!(
-        "worker {i} (pid {pid}) exited ({how}): starting it again in {delay} ms"
-    ));
+    s.quick_deaths = s.quick_deaths.saturating_add(1);
+    if let Some(why) = why {
+        say(format_args!("{why}: starting it again in {delay} ms"));
+    }
     let t = lp.add_timer(delay, 0, move |lp, p: &mut Primary| {
-        let s = &mut p.slots[i];
-        if let Some(t) = s.restart_timer.take() {
+        if let Some(t) = p.slots[i].restart_timer.take() {
             let _ = lp.close(t, None);
         }
         if p.draining || p.exit.is_some() {
@@ -384,9 +405,9 @@ fn on_exit(
         }
         p.slots[i].restarts += 1;
         if let Err(e) = start_worker(lp, p, i) {
-            say(format_args!("error: {e}"));
-            // Try again later rather than give up on the slot.
-            p.slots[i].quick_deaths += 1;
+            // Not started (EMFILE, EAGAIN…): try again later rather than
+            // give up on the slot. (Started then failed: its exit does.)
+            schedule_restart(lp, p, i, Some(format!("error: {e}")));
         }
     });
     p.slots[i].restart_timer = Some(t);
@@ -523,14 +544,20 @@ fn print_stats(p: &mut Primary) {
         a.open += c.open;
         a
     });
+    let per_worker: Vec<String> = p
+        .slots
+        .iter()
+        .map(|s| s.total().accepted.to_string())
+        .collect();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "stats: conns={} accepted={} bytes_in={} bytes_out={} loop_idle={pct:.1}% workers={n}",
+        "stats: conns={} accepted={} bytes_in={} bytes_out={} loop_idle={pct:.1}% workers={n} accepted_per_worker={}",
         t.open,
         t.accepted,
         t.bytes_in + p.udp_t.bytes_in,
         t.bytes_out + p.udp_t.bytes_out,
+        per_worker.join(","),
     );
     let _ = out.flush();
 }
