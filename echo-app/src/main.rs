@@ -144,6 +144,8 @@ fn init_logging(level: Option<&str>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: a log file or a pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         // One loop per thread: the thread names which loop logged.
         .with_thread_names(true)
         .try_init()

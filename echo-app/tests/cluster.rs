@@ -423,3 +423,37 @@ fn a_worker_signalled_alone_drains_and_is_started_again_quietly() {
     let restarts: u32 = worker_lines(&out).iter().map(|(r, _)| r).sum();
     assert_eq!(restarts, 1, "{out:?}");
 }
+
+#[test]
+fn options_reach_the_workers_idle_timeout_no_udp_and_log() {
+    let (mut app, addr) = App::serve(&[
+        "--processes",
+        "2",
+        "--idle-timeout",
+        "0.4",
+        "--no-udp",
+        "--log",
+        "echo_app=debug",
+    ]);
+    let mut idle = connect(addr);
+    assert_eq!(echo(&mut idle, b"x"), b"x");
+    let mut buf = [0u8; 1];
+    let n = idle.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "the idle connection should be closed by its worker");
+    // No UDP socket on the port (the primary has none either).
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    udp.send_to(b"ping", addr).unwrap();
+    assert!(
+        udp.recv_from(&mut [0u8; 8]).is_err(),
+        "a UDP echo with --no-udp"
+    );
+    // A worker's log lines name it.
+    assert!(app.wait_stderr("idle timeout", WAIT), "{}", app.stderr());
+    let err = app.stderr();
+    let line = err.lines().find(|l| l.contains("idle timeout")).unwrap();
+    assert!(line.contains("worker{id="), "{line}");
+    let out = sigint_and_summary(&mut app);
+    assert!(out.last().unwrap().contains(" idle_closed=1 "), "{out:?}");
+}

@@ -149,7 +149,11 @@ pub fn run(cfg: &WorkerConfig) -> Result<()> {
         (d.as_millis() as u64 / 4).clamp(50, COUNTS_EVERY_MS)
     });
     server::start_timers(&mut lp, idle_ms, Some(every), report);
-    tracing::debug!(id = cfg.id, pid = std::process::id(), "cluster worker up");
+    // Every line this process logs names it (the primary's stderr is
+    // shared): `worker{id=0 pid=123}: …`. At error level so that the
+    // default `warn` filter keeps it.
+    let _span = tracing::error_span!("worker", id = cfg.id, pid = std::process::id()).entered();
+    tracing::debug!("cluster worker up");
     lp.run(RunMode::Default, &mut w)
         .map_err(|e| Error::core("worker loop", &e))?;
     Ok(())
