@@ -34,6 +34,14 @@ fn gone(pid: u32) -> bool {
     !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Whether process `pid` has exited: gone, or a zombie (reparented to
+/// init, whose reaping is not the primary's business).
+fn exited(pid: u32) -> bool {
+    gone(pid)
+        || std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .map_or(true, |s| s.lines().any(|l| l.starts_with("State:\tZ")))
+}
+
 fn kill(pid: u32, sig: Signal) {
     let pid = rustix::process::Pid::from_raw(pid as i32).expect("a pid");
     rustix::process::kill_process(pid, sig).expect("kill");
@@ -332,7 +340,9 @@ fn no_worker_outlives_a_sigkilled_primary() {
     assert_eq!(echo(&mut c, b"x"), b"x");
     app.signal(Signal::KILL);
     assert!(
-        eventually(Duration::from_secs(10), || workers.iter().all(|&p| gone(p))),
+        eventually(Duration::from_secs(10), || workers
+            .iter()
+            .all(|&p| exited(p))),
         "workers still there 10 s after the primary's SIGKILL: {workers:?}"
     );
     let mut buf = [0u8; 1];
