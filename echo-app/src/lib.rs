@@ -52,6 +52,8 @@
 //!   shared read buffer per loop, `try_write` first, backpressure by
 //!   `read_stop`, half-close, idle timeout, graceful shutdown on
 //!   SIGINT/SIGTERM;
+//! - [`cluster`]: `--processes N`, the server as a primary and N worker
+//!   processes accepting on one listening socket passed over IPC;
 //! - [`client`]: the classic line client over std blocking I/O;
 //! - [`mod@bench`]: pingpong, stream and idle load on the loop, every echoed
 //!   byte verified, latency in an HDR histogram;
@@ -79,6 +81,7 @@
 pub mod bench;
 pub mod bench_udp;
 pub mod client;
+pub mod cluster;
 pub mod error;
 pub mod server;
 pub mod sys;

@@ -9,7 +9,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use echo_app::bench::{self, BenchConfig, Mode};
 use echo_app::server::{self, ServeConfig};
-use echo_app::{client, sys, Error, Result};
+use echo_app::{client, cluster, sys, Error, Result};
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
@@ -66,6 +66,14 @@ struct ServeArgs {
     /// Do not answer UDP echo on the port (by default every worker does).
     #[arg(long)]
     no_udp: bool,
+    /// N worker processes sharing the listening socket (a cluster: the
+    /// primary binds, restarts dead workers, runs the shutdown).
+    #[arg(long, value_name = "N", conflicts_with = "workers",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    processes: Option<u16>,
+    /// Internal: run as worker ID of a cluster primary.
+    #[arg(long = "cluster-worker", value_name = "ID", hide = true)]
+    cluster_worker: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -136,6 +144,8 @@ fn init_logging(level: Option<&str>) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: a log file or a pipe gets plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         // One loop per thread: the thread names which loop logged.
         .with_thread_names(true)
         .try_init()
@@ -145,6 +155,15 @@ fn init_logging(level: Option<&str>) -> Result<()> {
 fn serve(a: ServeArgs) -> Result<i32> {
     init_logging(a.log.as_deref())?;
     sys::raise_nofile_limit();
+    if let Some(id) = a.cluster_worker {
+        cluster::worker::run(&cluster::worker::WorkerConfig {
+            id,
+            max_connections: a.max_connections,
+            idle_timeout: a.idle_timeout,
+            stats_every: a.stats,
+        })?;
+        return Ok(0);
+    }
     let addr = sys::resolve(&a.host, a.port)?[0];
     let cfg = ServeConfig {
         addr,
@@ -155,15 +174,52 @@ fn serve(a: ServeArgs) -> Result<i32> {
         shutdown_timeout: a.shutdown_timeout,
         udp: !a.no_udp,
     };
-    let summary = server::serve(&cfg, |addr| {
+    let listening = |addr| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "listening on {addr}");
         let _ = out.flush();
-    })?;
+    };
+    let summary = match a.processes {
+        None => server::serve(&cfg, listening)?,
+        Some(n) => {
+            let exe =
+                std::env::current_exe().map_err(|e| Error::io("find", &"this program", &e))?;
+            let cfg = cluster::primary::ClusterConfig {
+                serve: cfg,
+                processes: n.into(),
+                exe,
+                worker_args: worker_args(&a),
+            };
+            let (summary, workers) = cluster::primary::serve(&cfg, listening)?;
+            let mut out = std::io::stdout().lock();
+            for w in workers {
+                let _ = writeln!(out, "{w}");
+            }
+            summary
+        }
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{summary}");
     let _ = out.flush();
     Ok(summary.exit.code())
+}
+
+/// The options a cluster worker needs, as the primary was given them.
+fn worker_args(a: &ServeArgs) -> Vec<std::ffi::OsString> {
+    let mut v: Vec<String> = Vec::new();
+    if let Some(n) = a.max_connections {
+        v.extend(["--max-connections".into(), n.to_string()]);
+    }
+    if let Some(d) = a.idle_timeout {
+        v.extend(["--idle-timeout".into(), d.as_secs_f64().to_string()]);
+    }
+    if let Some(d) = a.stats {
+        v.extend(["--stats".into(), d.as_secs_f64().to_string()]);
+    }
+    if let Some(l) = &a.log {
+        v.extend(["--log".into(), l.clone()]);
+    }
+    v.into_iter().map(Into::into).collect()
 }
 
 fn run_client(a: ClientArgs) -> Result<i32> {

@@ -133,7 +133,7 @@ impl std::fmt::Display for Summary {
 /// What one worker shares with the control loop: commands one way,
 /// counters the other (published by the worker, read by the control loop).
 #[derive(Debug, Default)]
-struct Link {
+pub(crate) struct Link {
     shutdown: AtomicBool,
     done: AtomicBool,
     open: AtomicU64,
@@ -148,12 +148,12 @@ struct Link {
 /// A worker's own counters: plain integers on the hot path, copied to its
 /// [`Link`] by [`publish`].
 #[derive(Debug, Default, Clone, Copy)]
-struct Totals {
-    accepted: u64,
-    refused: u64,
-    idle_closed: u64,
-    bytes_in: u64,
-    bytes_out: u64,
+pub(crate) struct Totals {
+    pub(crate) accepted: u64,
+    pub(crate) refused: u64,
+    pub(crate) idle_closed: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
 }
 
 /// One connection, as the worker knows it.
@@ -171,7 +171,7 @@ struct Conn {
 /// captures nothing and boxing it allocates nothing (32 B less per idle
 /// connection than a captured key).
 #[derive(Default)]
-struct Conns {
+pub(crate) struct Conns {
     slots: Vec<Option<Conn>>,
     len: usize,
 }
@@ -205,7 +205,7 @@ impl Conns {
         c
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
@@ -217,10 +217,11 @@ impl Conns {
     }
 }
 
-/// A worker loop's state (the loop's `D`).
-struct Worker {
-    conns: Conns,
-    listener: Option<Listener>,
+/// A worker loop's state (the loop's `D`): a thread of this process, or
+/// the one loop of a cluster worker process (`crate::cluster`).
+pub(crate) struct Worker {
+    pub(crate) conns: Conns,
+    pub(crate) listener: Option<Listener>,
     ctl: Option<AsyncId>,
     link: Arc<Link>,
     /// Open connections across every worker, for `--max-connections`.
@@ -228,11 +229,60 @@ struct Worker {
     max_conns: usize,
     /// The idle timeout in ms; 0 when there is none.
     idle_ms: u64,
-    t: Totals,
+    pub(crate) t: Totals,
     /// Scratch list of the sweep (kept to avoid allocating each time).
     expired: Vec<(usize, Stream)>,
     /// The UDP echo socket on the same port, unless `--no-udp`.
     udp: Option<Udp>,
+    /// The shutdown began: the listener is closed.
+    pub(crate) draining: bool,
+    /// Called once draining and the last connection has closed (a cluster
+    /// worker reports it to its primary); `None` for a thread worker, whose
+    /// loop simply ends.
+    pub(crate) on_drained: Option<fn(&mut Loop<Worker>, &mut Worker)>,
+    /// The primary's channel, in a cluster worker process.
+    pub(crate) channel: Option<loop_process::Channel>,
+}
+
+impl Worker {
+    /// A worker with no listener yet and no connection, `max_conns` open
+    /// at most across the workers sharing `open_total`.
+    pub(crate) fn new(max_conns: usize, idle_ms: u64, open_total: Arc<AtomicUsize>) -> Worker {
+        Worker {
+            conns: Conns::default(),
+            listener: None,
+            ctl: None,
+            link: Arc::default(),
+            open_total,
+            max_conns,
+            idle_ms,
+            t: Totals::default(),
+            expired: Vec::new(),
+            udp: None,
+            draining: false,
+            on_drained: None,
+            channel: None,
+        }
+    }
+}
+
+/// Starts a worker loop's unreferenced timers: the idle sweep (when
+/// `idle_ms` is not 0) and, every `publish_ms`, `publish`.
+pub(crate) fn start_timers(
+    lp: &mut Loop<Worker>,
+    idle_ms: u64,
+    publish_ms: Option<u64>,
+    publish: fn(&mut Loop<Worker>, &mut Worker),
+) {
+    if idle_ms > 0 {
+        let every = (idle_ms / 4).clamp(10, 1000);
+        let t = lp.add_timer(every, every, sweep);
+        let _ = lp.unref(t);
+    }
+    if let Some(ms) = publish_ms {
+        let t = lp.add_timer(ms, ms, publish);
+        let _ = lp.unref(t);
+    }
 }
 
 /// Copies the worker's counters to its link.
@@ -248,7 +298,12 @@ fn publish(lp: &Loop<Worker>, w: &Worker) {
     l.idle_ns.store(idle, Relaxed);
 }
 
-fn on_connection(lp: &mut Loop<Worker>, w: &mut Worker, l: Listener, r: loop_net::Result<()>) {
+pub(crate) fn on_connection(
+    lp: &mut Loop<Worker>,
+    w: &mut Worker,
+    l: Listener,
+    r: loop_net::Result<()>,
+) {
     if let Err(e) = r {
         tracing::warn!(error = %e, "accept failed");
         return;
@@ -372,17 +427,30 @@ fn written(lp: &mut Loop<Worker>, w: &mut Worker, key: usize, s: Stream, r: loop
 
 /// Closes a connection unless it is closing already; its entry goes in
 /// the close phase.
-fn close_conn(lp: &mut Loop<Worker>, key: usize, s: Stream) {
+pub(crate) fn close_conn(lp: &mut Loop<Worker>, key: usize, s: Stream) {
     if !s.exists(lp) || s.is_closing(lp) {
         return;
     }
-    let _ = s.close(lp, move |_, w: &mut Worker| {
+    let _ = s.close(lp, move |lp, w: &mut Worker| {
         if w.conns.get(key).is_some_and(|c| c.stream == s) {
             w.conns.remove(key);
             w.open_total.fetch_sub(1, Relaxed);
             w.link.open.store(w.conns.len() as u64, Relaxed);
+            if w.draining && w.conns.len() == 0 {
+                if let Some(f) = w.on_drained {
+                    f(lp, w);
+                }
+            }
         }
     });
+}
+
+/// Closes every connection now (a cluster worker whose primary is gone).
+pub(crate) fn close_all(lp: &mut Loop<Worker>, w: &mut Worker) {
+    let all: Vec<(usize, Stream)> = w.conns.iter().map(|(k, c)| (k, c.stream)).collect();
+    for (key, s) in all {
+        close_conn(lp, key, s);
+    }
 }
 
 /// Closes connections idle for the timeout or longer.
@@ -414,9 +482,19 @@ fn sweep(lp: &mut Loop<Worker>, w: &mut Worker) {
 /// it a datagram is dropped (UDP may drop; the memory stays bounded).
 pub const UDP_QUEUE: usize = 1024;
 
-/// A datagram on the UDP echo socket: sent back whole to its sender, from
-/// the loop's receive buffer when the socket takes it at once.
 fn on_datagram(lp: &mut Loop<Worker>, w: &mut Worker, u: Udp, r: loop_net::Result<Datagram<'_>>) {
+    udp_echo(lp, &mut w.t, u, r)
+}
+
+/// A datagram on a UDP echo socket of any loop (a worker's, or a cluster
+/// primary's): sent back whole to its sender, from the loop's receive
+/// buffer when the socket takes it at once; counted in `t`.
+pub(crate) fn udp_echo<D: 'static>(
+    lp: &mut Loop<D>,
+    t: &mut Totals,
+    u: Udp,
+    r: loop_net::Result<Datagram<'_>>,
+) {
     let dg = match r {
         Ok(dg) => dg,
         Err(e) => {
@@ -429,11 +507,11 @@ fn on_datagram(lp: &mut Loop<Worker>, w: &mut Worker, u: Udp, r: loop_net::Resul
         return;
     }
     let n = dg.data.len() as u64;
-    w.t.bytes_in += n;
+    t.bytes_in += n;
     match u.try_send(lp, &[dg.data], Some(dg.from)) {
-        Ok(_) => w.t.bytes_out += n,
+        Ok(_) => t.bytes_out += n,
         Err(e) if e.code() == "EAGAIN" && u.send_queue_count(lp) < UDP_QUEUE => {
-            w.t.bytes_out += n;
+            t.bytes_out += n;
             let r = u.send(lp, &[dg.data], Some(dg.from), |_, _, r| {
                 if let Err(e) = r {
                     tracing::debug!(error = %e, "UDP echo failed");
@@ -448,8 +526,13 @@ fn on_datagram(lp: &mut Loop<Worker>, w: &mut Worker, u: Udp, r: loop_net::Resul
 }
 
 /// The first signal reached this worker: stop listening and taking
-/// commands; the loop ends when the last connection closes.
-fn begin_shutdown(lp: &mut Loop<Worker>, w: &mut Worker) {
+/// commands; the loop ends when the last connection closes (then
+/// `on_drained` runs, at once if there is none).
+pub(crate) fn begin_shutdown(lp: &mut Loop<Worker>, w: &mut Worker) {
+    if w.draining {
+        return;
+    }
+    w.draining = true;
     if let Some(l) = w.listener.take() {
         if let Err(e) = l.close(lp, |_, _| {}) {
             tracing::warn!(error = %e, "closing the listener failed");
@@ -464,6 +547,11 @@ fn begin_shutdown(lp: &mut Loop<Worker>, w: &mut Worker) {
         let _ = lp.close(a, None);
     }
     tracing::debug!(open = w.conns.len(), "worker draining");
+    if w.conns.len() == 0 {
+        if let Some(f) = w.on_drained {
+            f(lp, w);
+        }
+    }
 }
 
 /// What a worker thread needs to start.
@@ -570,27 +658,14 @@ fn worker_main(spec: WorkerSpec, ready: Ready) -> Result<()> {
             return Err(e);
         }
     };
-    if spec.idle_ms > 0 {
-        let every = (spec.idle_ms / 4).clamp(10, 1000);
-        let t = lp.add_timer(every, every, sweep);
-        let _ = lp.unref(t);
-    }
-    if let Some(ms) = spec.publish_ms {
-        let t = lp.add_timer(ms, ms, |lp, w| publish(lp, w));
-        let _ = lp.unref(t);
-    }
-    let mut w = Worker {
-        conns: Conns::default(),
-        listener: Some(listener),
-        ctl: Some(ctl),
-        link: Arc::clone(&spec.link),
-        open_total: spec.open_total,
-        max_conns: spec.max_conns,
-        idle_ms: spec.idle_ms,
-        t: Totals::default(),
-        expired: Vec::new(),
-        udp,
-    };
+    start_timers(&mut lp, spec.idle_ms, spec.publish_ms, |lp, w| {
+        publish(lp, w)
+    });
+    let mut w = Worker::new(spec.max_conns, spec.idle_ms, spec.open_total);
+    w.listener = Some(listener);
+    w.ctl = Some(ctl);
+    w.link = Arc::clone(&spec.link);
+    w.udp = udp;
     // The shutdown may have been requested before this worker listened.
     if w.link.shutdown.load(SeqCst) {
         begin_shutdown(&mut lp, &mut w);

@@ -32,7 +32,8 @@
 //! - Received handles become loop-net objects as Node's `handleConversion`
 //!   makes them: a `net.Server` is a [`Server`] listening on the fd
 //!   (`server.listen(handle)`), a `net.Socket` a [`Socket`] reading from
-//!   it; the ACK is written before the message is handed over.
+//!   it; the ACK is written before the message is handed over. With
+//!   [`Channel::on_handle`] set, the fd is handed over as it is instead.
 //! - The `on_message` and `on_disconnect` callbacks run through
 //!   [`Loop::make_callback`] (the [`Ipc`] read callback's, then each
 //!   handler's).
@@ -95,6 +96,7 @@ pub enum Received {
 
 type MessageCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Channel, Value, Option<Received>)>;
 type DisconnectCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Channel)>;
+type HandleCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Channel, Value, HandleType, OwnedFd)>;
 
 struct InFlight {
     line: Vec<u8>,
@@ -114,6 +116,8 @@ struct ChannelState<D> {
     queue: VecDeque<(Value, Option<SendHandle>)>,
     on_message: Option<MessageCb<D>>,
     on_disconnect: Option<DisconnectCb<D>>,
+    /// Set: received handles are given raw, not converted.
+    on_handle: Option<HandleCb<D>>,
 }
 
 struct Table<D> {
@@ -170,6 +174,7 @@ impl Channel {
             queue: VecDeque::new(),
             on_message: None,
             on_disconnect: None,
+            on_handle: None,
         });
         ipc.read_start(lp, move |lp, d, _, ev| on_read(lp, d, c, ev))?;
         ipc.unref(lp)?;
@@ -222,6 +227,23 @@ impl Channel {
     ) {
         if let Some(st) = get(lp, self) {
             st.on_disconnect = Some(Box::new(f));
+        }
+    }
+
+    /// Takes received handles raw: a message that comes with a handle goes
+    /// to `f` with the handle's type and fd (the ACK written already)
+    /// instead of becoming a loop-net [`Server`] or [`Socket`] given to
+    /// `on_message`. For a receiver that serves the socket at the libuv
+    /// level ([`loop_net::Listener::open`], [`Stream::open_fd`]), as
+    /// echo-app's cluster workers do. Messages without a handle still go
+    /// to `on_message`.
+    pub fn on_handle<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        f: impl FnMut(&mut Loop<D>, &mut D, Channel, Value, HandleType, OwnedFd) + 'static,
+    ) {
+        if let Some(st) = get(lp, self) {
+            st.on_handle = Some(Box::new(f));
         }
     }
 
@@ -383,6 +405,15 @@ fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, m: Messag
                 return;
             };
             write_internal(lp, c, "NODE_HANDLE_ACK");
+            if let Some(mut f) = get(lp, c).and_then(|st| st.on_handle.take()) {
+                lp.make_callback(d, "ipc_message", |lp, d| f(lp, d, c, msg, ty, fd));
+                if let Some(st) = get(lp, c) {
+                    if st.on_handle.is_none() {
+                        st.on_handle = Some(f);
+                    }
+                }
+                return;
+            }
             let received = match (want.as_deref(), ty) {
                 (Some("net.Server"), HandleType::TcpListener | HandleType::UnixListener) => {
                     let srv = Server::new(lp, ServerOptions::default());

@@ -1,7 +1,8 @@
 //! Node.js's channel protocol seen from a raw IPC peer: the lines a
 //! `Channel` writes, the NACK it answers to a `NODE_HANDLE` that came
 //! without its fd, retransmission after a NACK (with a new fd each time)
-//! and the queue held behind the handle in flight until its ACK.
+//! and the queue held behind the handle in flight until its ACK; a
+//! receiver that takes handles raw (`on_handle`).
 
 use loop_core::Loop;
 use loop_process::{Channel, HandleType, Ipc, IpcEvent, SendHandle};
@@ -141,4 +142,47 @@ fn run_to_end_after_disconnect(lp: &mut Loop<Peer>, ch: Channel, p: &mut Peer) {
         let _ = ch.disconnect(lp);
     }
     run_to_end(lp, p);
+}
+
+#[test]
+fn on_handle_gets_the_fd_raw_and_acks_it() {
+    let mut lp: Loop<Peer> = Loop::new().expect("loop");
+    let (a, b) = UnixStream::pair().expect("pair");
+    let (a, b) = (Ipc::open(&mut lp, a.into()), Ipc::open(&mut lp, b.into()));
+    let a = Channel::open(&mut lp, a.expect("ipc")).expect("channel");
+    let b = Channel::open(&mut lp, b.expect("ipc")).expect("channel");
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = l.local_addr().expect("addr");
+    b.on_handle(&mut lp, move |_, p: &mut Peer, _, m, ty, fd| {
+        p.messages.push(m);
+        p.fds.push(ty);
+        // The very socket: a connect to its address is accepted on it.
+        let l = std::net::TcpListener::from(fd);
+        assert_eq!(l.local_addr().expect("addr"), addr);
+        let _c = std::net::TcpStream::connect(addr).expect("connect");
+        l.accept().expect("accept on the received fd");
+    });
+    b.on_message(&mut lp, |lp, p: &mut Peer, b, m, h| {
+        assert!(h.is_none(), "a handle went to on_message");
+        p.messages.push(m);
+        if p.messages.len() == 3 {
+            let _ = b.disconnect(lp);
+        }
+    });
+    a.send(&mut lp, json!("plain")).expect("send");
+    a.send_handle(
+        &mut lp,
+        json!({"cmd": "listen"}),
+        SendHandle::Server(l.into()),
+    )
+    .expect("send");
+    // Held back until the handle's ACK: it arrives only if b acknowledged.
+    a.send(&mut lp, json!("after")).expect("send");
+    let mut p = Peer::default();
+    run_to_end(&mut lp, &mut p);
+    assert_eq!(
+        p.messages,
+        [json!("plain"), json!({"cmd": "listen"}), json!("after")]
+    );
+    assert_eq!(p.fds, [HandleType::TcpListener]);
 }

@@ -6,8 +6,12 @@
 //!
 //! ```text
 //! cargo build --release -p echo-app
-//! target/release/bad-clients [--server PATH] [--only NAME]
+//! target/release/bad-clients [--server PATH] [--only NAME] [--processes N]
 //! ```
+//!
+//! With `--processes N` the server is a cluster (`echo-app serve
+//! --processes N`) and its figures (RSS, fds, CPU) are those of the
+//! primary and its workers together.
 //!
 //! Prints one line per scenario (`PASS name: figures` or `FAIL name:
 //! why`), then `N passed, N failed`; exit status 1 if any failed. Takes
@@ -34,8 +38,30 @@ struct Server {
     addr: SocketAddr,
 }
 
+/// How the servers are started: the binary, and `--processes N` if given.
+struct Target {
+    bin: String,
+    processes: Option<u32>,
+}
+
+/// The live children of `pid` (a cluster's workers).
+fn children(pid: u32) -> Vec<u32> {
+    let mut v = Vec::new();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let list = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            v.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<u32>().ok()),
+            );
+        }
+    }
+    v
+}
+
 impl Server {
-    fn start(bin: &str, nofile: Option<u32>) -> Result<Server, String> {
+    fn start(target: &Target, nofile: Option<u32>) -> Result<Server, String> {
+        let bin = target.bin.as_str();
         let mut cmd = match nofile {
             // The limit is set by the shell, hard and soft, before exec.
             Some(n) => {
@@ -47,8 +73,11 @@ impl Server {
             }
             None => Command::new(bin),
         };
+        cmd.args(["serve", "--host", "127.0.0.1", "--port", "0"]);
+        if let Some(n) = target.processes {
+            cmd.args(["--processes", &n.to_string()]);
+        }
         let mut child = cmd
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -81,12 +110,22 @@ impl Server {
         self.child.id()
     }
 
+    /// The server's processes: itself, and a cluster's workers.
+    fn pids(&self) -> Vec<u32> {
+        let mut v = vec![self.pid()];
+        v.extend(children(self.pid()));
+        v
+    }
+
     fn rss_kib(&self) -> u64 {
-        proc_field(self.pid(), "VmRSS:")
+        self.pids().iter().map(|&p| proc_field(p, "VmRSS:")).sum()
     }
 
     fn fds(&self) -> usize {
-        std::fs::read_dir(format!("/proc/{}/fd", self.pid())).map_or(0, |d| d.count())
+        self.pids()
+            .iter()
+            .map(|p| std::fs::read_dir(format!("/proc/{p}/fd")).map_or(0, |d| d.count()))
+            .sum()
     }
 
     /// The fd count once it stopped moving (the closes of a previous
@@ -106,14 +145,18 @@ impl Server {
     }
 
     fn cpu_ticks(&self) -> u64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        let rest = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
-        let f: Vec<u64> = rest
-            .split_whitespace()
-            .map(|x| x.parse().unwrap_or(0))
-            .collect();
-        f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+        self.pids()
+            .iter()
+            .map(|p| {
+                let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+                let rest = stat.rfind(')').map_or("", |i| &stat[i + 2..]);
+                let f: Vec<u64> = rest
+                    .split_whitespace()
+                    .map(|x| x.parse().unwrap_or(0))
+                    .collect();
+                f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+            })
+            .sum()
     }
 
     fn alive(&mut self) -> bool {
@@ -449,11 +492,13 @@ fn idle_10k(srv: &Server) -> Outcome {
     r
 }
 
-fn low_nofile(bin: &str) -> Outcome {
-    let srv = Server::start(bin, Some(256))?;
+fn low_nofile(target: &Target) -> Outcome {
+    let srv = Server::start(target, Some(256))?;
     let mut held = Vec::new();
     let mut refused = 0;
-    for _ in 0..400 {
+    // More than every process can hold: each has its own 256.
+    let conns = 400 * target.processes.unwrap_or(1) as usize;
+    for _ in 0..conns {
         match connect(srv.addr) {
             Ok(s) => held.push(s),
             Err(_) => refused += 1,
@@ -484,7 +529,7 @@ fn low_nofile(bin: &str) -> Outcome {
         return Err("not serving 5 s after the connections closed".into());
     }
     Ok(format!(
-        "ulimit -n 256, 400 connections ({refused} refused at connect): server CPU {busy:.0}% of a core; served again {:.0} ms after they closed",
+        "ulimit -n 256, {conns} connections ({refused} refused at connect): server CPU {busy:.0}% of a core; served again {:.0} ms after they closed",
         t.elapsed().as_secs_f64() * 1e3
     ))
 }
@@ -533,8 +578,9 @@ fn junk(srv: &Server) -> Outcome {
     })
 }
 
-fn sigint_streams(bin: &str) -> Outcome {
-    let mut srv = Server::start(bin, None)?;
+fn sigint_streams(target: &Target) -> Outcome {
+    let mut srv = Server::start(target, None)?;
+    let workers = srv.pids();
     let addr = srv.addr;
     let data = Arc::new(pattern(3 << 20, 9));
     let mut clients = Vec::new();
@@ -597,6 +643,14 @@ fn sigint_streams(bin: &str) -> Outcome {
     if !st.success() {
         return Err(format!("exit status {st}"));
     }
+    // A cluster's workers were reaped by the primary before it exited.
+    let left: Vec<u32> = workers
+        .into_iter()
+        .filter(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        .collect();
+    if !left.is_empty() {
+        return Err(format!("processes left after the exit: {left:?}"));
+    }
     Ok(format!(
         "refused new connections {:.0} ms after SIGINT; 5 x 3 MiB echoed exactly, then EOF; exit 0 {:.2} s after SIGINT",
         refused_after.as_secs_f64() * 1e3,
@@ -619,18 +673,30 @@ fn main() {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "echo-app".into());
     let mut only = None;
+    let mut processes = None;
+    let usage = || -> ! {
+        eprintln!("usage: bad-clients [--server PATH] [--only NAME] [--processes N]");
+        std::process::exit(2);
+    };
     while let Some(a) = args.next() {
         match a.as_str() {
             "--server" => bin = args.next().unwrap_or(bin),
             "--only" => only = args.next(),
-            _ => {
-                eprintln!("usage: bad-clients [--server PATH] [--only NAME]");
-                std::process::exit(2);
+            "--processes" => {
+                processes = Some(
+                    args.next()
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .filter(|&n| n > 0)
+                        .unwrap_or_else(|| usage()),
+                )
             }
+            _ => usage(),
         }
     }
+    let target = Target { bin, processes };
+    let bin = target.bin.clone();
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let srv = match Server::start(&bin, None) {
+    let srv = match Server::start(&target, None) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: start {bin}: {e}");
@@ -674,10 +740,10 @@ fn main() {
     }
     drop(srv);
     if only.as_deref().is_none_or(|o| o == "low-nofile") {
-        report("low-nofile", low_nofile(&bin));
+        report("low-nofile", low_nofile(&target));
     }
     if only.as_deref().is_none_or(|o| o == "sigint-streams") {
-        report("sigint-streams", sigint_streams(&bin));
+        report("sigint-streams", sigint_streams(&target));
     }
     say(&format!("{passed} passed, {failed} failed"));
     std::process::exit(if failed == 0 { 0 } else { 1 });
