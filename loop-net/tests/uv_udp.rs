@@ -838,3 +838,48 @@ fn udp_flood_slow_reader() {
     // 20 MB were sent; at most what 128 KiB of socket buffer holds came.
     assert!(n < 1000, "{n} datagrams kept");
 }
+
+/// The fds registered in the loop's epoll set (`/proc/self/fdinfo` of the
+/// epoll fd lists one `tfd:` line per registration).
+fn epoll_fds<D: 'static>(lp: &Loop<D>) -> Vec<i32> {
+    use std::os::fd::AsRawFd;
+    let ep = lp.registry().as_raw_fd();
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{ep}")).unwrap();
+    info.lines()
+        .filter_map(|l| l.strip_prefix("tfd:"))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// A copy of the fd (to pass over IPC) is the same socket: it receives
+/// what is sent to the handle's address; the handle needs a socket
+/// (`EBADF` before any bind); closing a handle whose fd was copied takes
+/// the socket out of the epoll set although the copy keeps it open
+/// (closing the fd alone would not).
+#[test]
+fn udp_fd_copy_and_close() {
+    let mut lp: Loop<Vec<u8>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let unbound = Udp::new(&mut lp);
+    assert_eq!(unbound.try_clone_fd(&mut lp).unwrap_err().code(), "EBADF");
+    unbound.close(&mut lp, |_, _| {}).unwrap();
+    let (u, addr) = bound(&mut lp, local());
+    u.recv_start(&mut lp, |_, _, _, _| panic!("closed before anything came"))
+        .unwrap();
+    let copy = UdpSocket::from(u.try_clone_fd(&mut lp).unwrap());
+    assert_eq!(copy.local_addr().unwrap(), addr);
+    let before = epoll_fds(&lp);
+    u.close(&mut lp, |_, _| {}).unwrap();
+    let after = epoll_fds(&lp);
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"to the copy", addr).unwrap();
+    let mut got = Vec::new();
+    run(&mut lp, &mut got);
+    copy.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = copy.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"to the copy");
+    assert_eq!(from, peer.local_addr().unwrap());
+}

@@ -26,6 +26,11 @@
 //! - **Interest follows need.** The socket is in the epoll set for reading
 //!   only while `recv_start` is in force, for writing only while a send
 //!   waits for room.
+//! - **A copied fd is deregistered before close.** Closing an fd takes it
+//!   out of the epoll set only when no other fd refers to the socket; once
+//!   [`Udp::try_clone_fd`] made a copy (to pass it to another process),
+//!   `close` calls `epoll_ctl(DEL)` first, so no event of a socket we no
+//!   longer own can reach the loop.
 //! - **Requests keep the loop alive**: each queued send holds an
 //!   [`loop_core::ActiveRequest`] until its callback ran; the handle is
 //!   active (keeps a referenced loop alive) while it receives.
@@ -116,6 +121,9 @@ pub(crate) const REG_READ: u8 = 8;
 pub(crate) const REG_WRITE: u8 = 16;
 /// Bound explicitly (or by open/connect/implicit bind): a socket exists.
 pub(crate) const BOUND: u8 = 32;
+/// The fd was copied ([`Udp::try_clone_fd`]): closing ours may leave the
+/// socket open (in another process, say), so `close` deregisters first.
+pub(crate) const SHARED: u8 = 64;
 
 pub(crate) struct SendReq<D> {
     pub(crate) data: Vec<u8>,
@@ -472,6 +480,24 @@ impl Udp {
             .map_err(|e| Error::io("getpeername", e, None))
     }
 
+    /// A copy of the handle's socket (`dup`, close-on-exec), to pass it to
+    /// another process over IPC (libuv's `uv_write2` with a UDP
+    /// `send_handle`): both then receive from the same socket, whichever
+    /// reads a datagram first gets it. `EBADF` if the handle has no socket
+    /// yet (never bound), as libuv's `uv_write2` with an unbound handle.
+    pub fn try_clone_fd<D: 'static>(self, lp: &mut Loop<D>) -> Result<std::os::fd::OwnedFd> {
+        let st = live(lp, self, "dup")?;
+        let sock = st
+            .sock
+            .as_ref()
+            .ok_or_else(|| Error::misuse("dup", libc::EBADF, "the handle has no socket yet"))?;
+        let fd = SockRef::from(sock)
+            .try_clone()
+            .map_err(|e| Error::io("dup", e, None))?;
+        st.flags |= SHARED;
+        Ok(fd.into())
+    }
+
     /// Bytes of the queued sends not yet sent (`uv_udp_get_send_queue_size`).
     pub fn send_queue_size<D: 'static>(self, lp: &Loop<D>) -> usize {
         get_ref(lp, self).map_or(0, |st| st.queue_bytes)
@@ -526,7 +552,14 @@ impl Udp {
         let st = live(lp, self, "close")?;
         st.flags |= CLOSING;
         st.flags &= !READING;
-        // Closing the fd takes it out of the epoll set (never duplicated).
+        let registered = st.flags & SHARED != 0 && st.flags & (REG_READ | REG_WRITE) != 0;
+        if let (true, Some(fd)) = (registered, st.sock.as_ref().map(|s| s.as_raw_fd())) {
+            // Another fd may keep the socket open: leave the epoll set.
+            let _ = lp.registry().deregister(&mut SourceFd(&fd));
+        }
+        let st = get(lp, self).ok_or_else(|| bad_handle("close"))?;
+        // Closing the fd takes it out of the epoll set (unless copied:
+        // deregistered just above).
         st.sock = None;
         st.recv_cb = None;
         let io = st.io;
