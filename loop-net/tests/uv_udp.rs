@@ -1007,3 +1007,37 @@ fn udp_truncation_per_datagram_in_a_batch() {
         ]
     );
 }
+
+/// udp_send_unreachable on a connected handle: the kernel's ICMP port
+/// unreachable becomes one receive error (`ECONNREFUSED`, what `recvmmsg`
+/// returns before any datagram), then receiving goes on: a datagram from
+/// the peer that appears later on that port arrives.
+#[test]
+fn udp_connected_recv_error_then_data() {
+    let mut lp: Loop<Vec<String>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let gone = local_unused();
+    let u = Udp::new(&mut lp);
+    u.connect(&mut lp, gone).unwrap();
+    let me = u.local_addr(&lp).unwrap();
+    u.recv_start(&mut lp, move |lp, log: &mut Vec<String>, u, r| match r {
+        Err(e) => {
+            log.push(format!("recv error {}", e.code()));
+            // The peer shows up on that port and answers.
+            let peer = UdpSocket::bind(gone).unwrap();
+            peer.send_to(b"late", me).unwrap();
+        }
+        Ok(dg) => {
+            log.push(format!("recv {}", String::from_utf8_lossy(dg.data)));
+            u.close(lp, |_, _| {}).unwrap();
+        }
+    })
+    .unwrap();
+    u.send(&mut lp, &[b"x"], None, |_, log: &mut Vec<String>, r| {
+        log.push(format!("sent {}", r.unwrap()))
+    })
+    .unwrap();
+    let mut log = Vec::new();
+    run(&mut lp, &mut log);
+    assert_eq!(log, ["sent 1", "recv error ECONNREFUSED", "recv late"]);
+}
