@@ -75,7 +75,7 @@ done
 for t in threadpool fs_ops libuv_fs shutdown dns; do
   step "memcheck: loop-fs/$t" memcheck loop-fs "$t"
 done
-for t in uv_tcp node_net echo hot_path emfile; do
+for t in uv_tcp node_net echo hot_path emfile uv_udp; do
   step "memcheck: loop-net/$t" memcheck loop-net "$t"
 done
 

@@ -15,7 +15,11 @@
 //!   character device: [`Sock::Pipe`]) reads with `read` and writes with
 //!   `write`/`writev`, which cannot take `MSG_NOSIGNAL`: a write to a pipe
 //!   with no reader raises `SIGPIPE` unless it is ignored (Rust programs
-//!   ignore it from `main` on), as with libuv.
+//!   ignore it from `main` on), as with libuv;
+//! - datagrams are received with `recvmmsg` into a [`RecvBatch`] made once
+//!   per loop: this file holds the crate's only `unsafe` (that call, the
+//!   zeroed C headers it takes, and reading the sender addresses it
+//!   wrote), each block with its `SAFETY` line.
 
 use crate::error::Address;
 use socket2::{Domain, SockAddr, SockRef, Socket, TcpKeepalive, Type};
@@ -331,6 +335,162 @@ pub(crate) fn ipv6_unavailable(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(libc::EAFNOSUPPORT) | Some(libc::EADDRNOTAVAIL) | Some(libc::EPROTONOSUPPORT)
     )
+}
+
+/// Datagrams one [`RecvBatch::recv`] takes at most: libuv's 32 per
+/// readable event, in one `recvmmsg`.
+pub(crate) const BATCH: usize = 32;
+
+/// Bytes of one slot of a [`RecvBatch`]: the largest datagram.
+pub(crate) const SLOT: usize = 64 * 1024;
+
+/// What one `recvmmsg` filled: [`BATCH`] slots of [`SLOT`] bytes, each
+/// with its sender, length and truncation flag. Made once per loop (the
+/// slots' pages are only touched as datagrams fill them) with its message
+/// headers built once, pointing into its own heap buffers (which never
+/// move: nothing is pushed to them after `new`); a call resets only the
+/// headers the previous call used. Nothing is allocated per datagram or
+/// per call.
+pub(crate) struct RecvBatch {
+    buf: Vec<u8>,
+    addrs: Vec<libc::sockaddr_storage>,
+    iov: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+    /// The `iov_len` of every slot.
+    limit: usize,
+    /// Headers the last call filled (their `msg_namelen` was overwritten).
+    used: usize,
+}
+
+const STORAGE_LEN: libc::socklen_t = std::mem::size_of::<libc::sockaddr_storage>() as _;
+
+#[allow(unsafe_code)]
+impl RecvBatch {
+    /// A batch: [`BATCH`] × [`SLOT`] zeroed bytes (untouched pages until
+    /// the kernel writes datagrams there) and the headers addressing them.
+    pub(crate) fn new() -> RecvBatch {
+        let mut buf = vec![0u8; BATCH * SLOT];
+        // SAFETY: `sockaddr_storage` is a plain C struct of integers, for
+        // which all zero bytes is a valid value.
+        let mut addrs = vec![unsafe { std::mem::zeroed::<libc::sockaddr_storage>() }; BATCH];
+        let base = buf.as_mut_ptr();
+        let mut iov: Vec<libc::iovec> = (0..BATCH)
+            .map(|i| libc::iovec {
+                iov_base: base.wrapping_add(i * SLOT).cast(),
+                iov_len: SLOT,
+            })
+            .collect();
+        let (names, iovs) = (addrs.as_mut_ptr(), iov.as_mut_ptr());
+        let hdrs = (0..BATCH)
+            .map(|i| {
+                // SAFETY: `mmsghdr` is a plain C struct of integers and
+                // pointers, for which all zero bytes (null pointers) is
+                // a valid value.
+                let mut h = unsafe { std::mem::zeroed::<libc::mmsghdr>() };
+                h.msg_hdr.msg_name = names.wrapping_add(i).cast();
+                h.msg_hdr.msg_namelen = STORAGE_LEN;
+                h.msg_hdr.msg_iov = iovs.wrapping_add(i);
+                h.msg_hdr.msg_iovlen = 1;
+                h
+            })
+            .collect();
+        RecvBatch {
+            buf,
+            addrs,
+            iov,
+            hdrs,
+            limit: SLOT,
+            used: 0,
+        }
+    }
+
+    /// `recvmmsg(fd, …, max, MSG_DONTWAIT)`: at most `max` (≤ [`BATCH`])
+    /// datagrams, each cut to `limit` (≤ [`SLOT`]) bytes; the count
+    /// received (at least 1), or the error of the first (`EAGAIN` when
+    /// none waits).
+    pub(crate) fn recv(&mut self, fd: RawFd, max: usize, limit: usize) -> io::Result<usize> {
+        let max = max.min(BATCH);
+        let limit = limit.min(SLOT);
+        if limit != self.limit {
+            for v in &mut self.iov {
+                v.iov_len = limit;
+            }
+            self.limit = limit;
+        }
+        for h in &mut self.hdrs[..self.used] {
+            h.msg_hdr.msg_namelen = STORAGE_LEN;
+        }
+        self.used = 0;
+        let n = loop {
+            // SAFETY: `self.hdrs[..max]` are initialized headers whose
+            // name and iovec pointers address `self.addrs[i]` and
+            // `self.iov[i]`, whose base addresses slot `i` of `self.buf`
+            // for `limit` ≤ SLOT bytes: heap buffers allocated in `new`,
+            // never reallocated, alive and exclusively borrowed
+            // (`&mut self`) for the call; the kernel writes only within
+            // those lengths. A null timeout is allowed.
+            let n = unsafe {
+                libc::recvmmsg(
+                    fd,
+                    self.hdrs.as_mut_ptr(),
+                    max as libc::c_uint,
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n >= 0 {
+                break n as usize;
+            }
+            let e = io::Error::last_os_error();
+            if e.kind() != io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        };
+        self.used = n;
+        Ok(n)
+    }
+
+    /// Datagram `i` of the last call: its bytes, sender and truncation
+    /// flag (`MSG_TRUNC`: longer than the slot's `limit`).
+    pub(crate) fn get(&self, i: usize) -> (&[u8], SocketAddr, bool) {
+        let h = &self.hdrs[i];
+        let len = (h.msg_len as usize).min(self.limit);
+        let cut = h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0;
+        let from = sockaddr_to_std(&self.addrs[i])
+            .unwrap_or_else(|| (std::net::Ipv4Addr::UNSPECIFIED, 0).into());
+        (&self.buf[i * SLOT..i * SLOT + len], from, cut)
+    }
+}
+
+/// A sender's address as the kernel wrote it.
+#[allow(unsafe_code)]
+fn sockaddr_to_std(ss: &libc::sockaddr_storage) -> Option<SocketAddr> {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+    match ss.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a `sockaddr_in`;
+            // `sockaddr_storage` is large and aligned enough for any
+            // socket address.
+            let sin =
+                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)),
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: as above, for a `sockaddr_in6`.
+            let sin6 =
+                unsafe { &*(ss as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(sin6.sin6_addr.s6_addr),
+                u16::from_be(sin6.sin6_port),
+                u32::from_be(sin6.sin6_flowinfo),
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -220,3 +220,42 @@ fn connect_side() -> Vec<String> {
 fn connect_matches_node() {
     check_against_node("connect", connect_side());
 }
+
+/// A bind of a taken address with no `on_error`: Node throws
+/// (`Error: bind EADDRINUSE 127.0.0.1:PORT`); here `run` returns it as
+/// the unhandled error, naming the operation and address, and the loop
+/// is still usable (the sockets close on the next `run`).
+#[test]
+fn unhandled_dgram_error_is_returned_by_run() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let s = DgramSocket::create(&mut lp, opts());
+    s.on_listening(&mut lp, |_, log, _| log.push("listening".into()));
+    s.bind(&mut lp, port, Some("127.0.0.1"), None).unwrap();
+    lp.set_timeout(50, |_, log: &mut L| log.push("timer".into()));
+    let mut log = L::new();
+    let e = lp.run(RunMode::Default, &mut log).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(
+            e,
+            loop_core::Error::Unhandled {
+                op: "dgram.on_error",
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("bind EADDRINUSE 127.0.0.1:{port}")),
+        "names op and address: {msg}"
+    );
+    assert!(log.is_empty(), "run returned before the timer: {log:?}");
+    // Still usable: the socket is unbound, it can be closed; the timer runs.
+    s.close(&mut lp, None).unwrap();
+    let alive = lp.run(RunMode::Default, &mut log).unwrap();
+    assert!(!alive);
+    assert_eq!(log, ["timer"]);
+}

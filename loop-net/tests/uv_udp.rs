@@ -838,3 +838,206 @@ fn udp_flood_slow_reader() {
     // 20 MB were sent; at most what 128 KiB of socket buffer holds came.
     assert!(n < 1000, "{n} datagrams kept");
 }
+
+/// The fds registered in the loop's epoll set (`/proc/self/fdinfo` of the
+/// epoll fd lists one `tfd:` line per registration).
+fn epoll_fds<D: 'static>(lp: &Loop<D>) -> Vec<i32> {
+    use std::os::fd::AsRawFd;
+    let ep = lp.registry().as_raw_fd();
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{ep}")).unwrap();
+    info.lines()
+        .filter_map(|l| l.strip_prefix("tfd:"))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+/// A copy of the fd (to pass over IPC) is the same socket: it receives
+/// what is sent to the handle's address; the handle needs a socket
+/// (`EBADF` before any bind); closing a handle whose fd was copied takes
+/// the socket out of the epoll set although the copy keeps it open
+/// (closing the fd alone would not).
+#[test]
+fn udp_fd_copy_and_close() {
+    let mut lp: Loop<Vec<u8>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let unbound = Udp::new(&mut lp);
+    assert_eq!(unbound.try_clone_fd(&mut lp).unwrap_err().code(), "EBADF");
+    unbound.close(&mut lp, |_, _| {}).unwrap();
+    let (u, addr) = bound(&mut lp, local());
+    u.recv_start(&mut lp, |_, _, _, _| panic!("closed before anything came"))
+        .unwrap();
+    let copy = UdpSocket::from(u.try_clone_fd(&mut lp).unwrap());
+    assert_eq!(copy.local_addr().unwrap(), addr);
+    let before = epoll_fds(&lp);
+    u.close(&mut lp, |_, _| {}).unwrap();
+    let after = epoll_fds(&lp);
+    assert_eq!(after.len() + 1, before.len(), "{before:?} -> {after:?}");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.send_to(b"to the copy", addr).unwrap();
+    let mut got = Vec::new();
+    run(&mut lp, &mut got);
+    copy.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let (n, from) = copy.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"to the copy");
+    assert_eq!(from, peer.local_addr().unwrap());
+}
+
+/// Datagrams `0..n`, each its index as 4 bytes, sent at `to`.
+fn numbered(peer: &UdpSocket, to: SocketAddr, n: u32) {
+    for i in 0..n {
+        peer.send_to(&i.to_be_bytes(), to).unwrap();
+    }
+}
+
+fn number(data: &[u8]) -> u32 {
+    u32::from_be_bytes(data.try_into().unwrap())
+}
+
+/// One `recvmmsg` takes a whole batch from the kernel; a `recv_stop` in
+/// the middle of it loses none of the rest: a later `recv_start` delivers
+/// them first, in order, then what came after (libuv's recvmmsg mode drops
+/// them).
+#[test]
+fn udp_recv_stop_in_a_batch_loses_nothing() {
+    let mut lp: Loop<Vec<u32>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let (server, saddr) = bound(&mut lp, local());
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    numbered(&peer, saddr, 10);
+    let on_dgram = |lp: &mut Loop<Vec<u32>>,
+                    got: &mut Vec<u32>,
+                    s: Udp,
+                    r: loop_net::Result<loop_net::Datagram<'_>>| {
+        got.push(number(r.unwrap().data));
+        if got.len() % 3 == 0 {
+            s.recv_stop(lp).unwrap();
+        }
+    };
+    server.recv_start(&mut lp, on_dgram).unwrap();
+    let mut got = Vec::new();
+    run(&mut lp, &mut got);
+    assert_eq!(got, [0, 1, 2]);
+    for _ in 0..2 {
+        server.recv_start(&mut lp, on_dgram).unwrap();
+        run(&mut lp, &mut got);
+    }
+    assert_eq!(got, (0..9).collect::<Vec<_>>());
+    // Two more behind the stashed one: the stash first, then the socket.
+    let tail = [10u32, 11];
+    for i in tail {
+        peer.send_to(&i.to_be_bytes(), saddr).unwrap();
+    }
+    server.recv_start(&mut lp, on_dgram).unwrap();
+    run(&mut lp, &mut got);
+    assert_eq!(got, (0..12).collect::<Vec<_>>());
+    server.close(&mut lp, |_, _| {}).unwrap();
+    run(&mut lp, &mut got);
+}
+
+/// A receive callback that panics in the middle of a batch: the panic
+/// comes out of `run`; the next `run` delivers the rest of the batch, in
+/// order, none twice and none lost.
+#[test]
+fn udp_panic_in_a_batch_loses_nothing() {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let mut lp: Loop<Vec<u32>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let (server, saddr) = bound(&mut lp, local());
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    numbered(&peer, saddr, 8);
+    server
+        .recv_start(&mut lp, |lp, got: &mut Vec<u32>, s, r| {
+            got.push(number(r.unwrap().data));
+            if got.len() == 3 {
+                panic!("boom");
+            }
+            if got.len() == 8 {
+                s.close(lp, |_, _| {}).unwrap();
+            }
+        })
+        .unwrap();
+    let mut got = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| lp.run(RunMode::Default, &mut got)));
+    assert!(r.is_err(), "the panic comes out of run");
+    assert_eq!(got, [0, 1, 2]);
+    run(&mut lp, &mut got);
+    assert_eq!(got, (0..8).collect::<Vec<_>>());
+}
+
+/// In one batch, each datagram has its own truncation flag and length
+/// (the kernel's `MSG_TRUNC` per message), zero-length ones included.
+#[test]
+fn udp_truncation_per_datagram_in_a_batch() {
+    let mut lp: Loop<Vec<(usize, bool)>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let (server, saddr) = bound(&mut lp, local());
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sizes = [5usize, 100, 0, 64, 65, MAX_DATAGRAM, 1];
+    for n in sizes {
+        peer.send_to(&vec![7u8; n], saddr).unwrap();
+    }
+    server
+        .recv_start_limit(
+            &mut lp,
+            64,
+            move |lp, got: &mut Vec<(usize, bool)>, s, r| {
+                let dg = r.unwrap();
+                assert!(dg.data.iter().all(|&b| b == 7));
+                got.push((dg.data.len(), dg.truncated));
+                if got.len() == sizes.len() {
+                    s.close(lp, |_, _| {}).unwrap();
+                }
+            },
+        )
+        .unwrap();
+    let mut got = Vec::new();
+    run(&mut lp, &mut got);
+    assert_eq!(
+        got,
+        [
+            (5, false),
+            (64, true),
+            (0, false),
+            (64, false),
+            (64, true),
+            (64, true),
+            (1, false)
+        ]
+    );
+}
+
+/// udp_send_unreachable on a connected handle: the kernel's ICMP port
+/// unreachable becomes one receive error (`ECONNREFUSED`, what `recvmmsg`
+/// returns before any datagram), then receiving goes on: a datagram from
+/// the peer that appears later on that port arrives.
+#[test]
+fn udp_connected_recv_error_then_data() {
+    let mut lp: Loop<Vec<String>> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let gone = local_unused();
+    let u = Udp::new(&mut lp);
+    u.connect(&mut lp, gone).unwrap();
+    let me = u.local_addr(&lp).unwrap();
+    u.recv_start(&mut lp, move |lp, log: &mut Vec<String>, u, r| match r {
+        Err(e) => {
+            log.push(format!("recv error {}", e.code()));
+            // The peer shows up on that port and answers.
+            let peer = UdpSocket::bind(gone).unwrap();
+            peer.send_to(b"late", me).unwrap();
+        }
+        Ok(dg) => {
+            log.push(format!("recv {}", String::from_utf8_lossy(dg.data)));
+            u.close(lp, |_, _| {}).unwrap();
+        }
+    })
+    .unwrap();
+    u.send(&mut lp, &[b"x"], None, |_, log: &mut Vec<String>, r| {
+        log.push(format!("sent {}", r.unwrap()))
+    })
+    .unwrap();
+    let mut log = Vec::new();
+    run(&mut lp, &mut log);
+    assert_eq!(log, ["sent 1", "recv error ECONNREFUSED", "recv late"]);
+}

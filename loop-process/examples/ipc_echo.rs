@@ -6,8 +6,10 @@
 //! - for a message that came with a `net.Server`, accepts connections on
 //!   that server and echoes their bytes;
 //! - for one with a `net.Socket`, echoes on that socket;
-//! - on disconnect, stops accepting, and exits 0 once its connections have
-//!   ended.
+//! - for one with a `dgram.Socket`, sends each datagram back to its
+//!   sender;
+//! - on disconnect, stops accepting, closes its datagram sockets, and
+//!   exits 0 once its connections have ended.
 //!
 //! ```sh
 //! cargo build -p loop-process --example ipc_echo
@@ -19,13 +21,14 @@
 //! itself as that parent's child, and the parent prints what it saw.
 
 use loop_core::{Loop, RunMode};
-use loop_net::{Server, Socket};
+use loop_net::{DgramSocket, Server, Socket};
 use loop_process::{Channel, Received};
 use serde_json::json;
 
 #[derive(Default)]
 struct State {
     servers: Vec<Server>,
+    dgrams: Vec<DgramSocket>,
 }
 
 fn echo(lp: &mut Loop<State>, sock: Socket) {
@@ -56,6 +59,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 st.servers.push(srv);
             }
             Some(Received::Socket(sock)) => echo(lp, sock),
+            Some(Received::Dgram(sock)) => {
+                sock.on_message(lp, |lp, _, sock, bytes, from| {
+                    let to = from.address.to_string();
+                    if let Err(e) = sock.send(lp, &[bytes], Some(from.port), Some(&to), None) {
+                        eprintln!("ipc_echo: dgram send: {e}");
+                    }
+                });
+                st.dgrams.push(sock);
+            }
             None => {}
         }
         if let Err(e) = ch.send(lp, json!({ "echo": msg })) {
@@ -65,6 +77,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     channel.on_disconnect(&mut lp, |lp, st, _| {
         for srv in st.servers.drain(..) {
             srv.close(lp);
+        }
+        for sock in st.dgrams.drain(..) {
+            let _ = sock.close(lp, None);
         }
     });
     let mut st = State::default();

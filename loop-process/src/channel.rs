@@ -12,8 +12,9 @@
 //!   itself included: Node's test is "longer than 4 and starts with") is
 //!   internal: never given to `on_message`.
 //! - A handle travels as `{"cmd":"NODE_HANDLE","type":T,"msg":M}` with the
-//!   fd attached to that line (`T` is `"net.Server"` or `"net.Socket"`,
-//!   `M` the user's message). The receiver answers
+//!   fd attached to that line (`T` is `"net.Server"`, `"net.Socket"` or
+//!   `"dgram.Socket"`, `M` the user's message; a `dgram.Socket` adds
+//!   `"dgramType":"udp4"` or `"udp6"` after `msg`). The receiver answers
 //!   `{"cmd":"NODE_HANDLE_ACK"}`, or `{"cmd":"NODE_HANDLE_NACK"}` when the
 //!   line came without its fd; the sender keeps one handle in flight: the
 //!   messages sent meanwhile wait in a queue until the ACK, and a NACK
@@ -32,8 +33,14 @@
 //! - Received handles become loop-net objects as Node's `handleConversion`
 //!   makes them: a `net.Server` is a [`Server`] listening on the fd
 //!   (`server.listen(handle)`), a `net.Socket` a [`Socket`] reading from
-//!   it; the ACK is written before the message is handed over. With
-//!   [`Channel::on_handle`] set, the fd is handed over as it is instead.
+//!   it, a `dgram.Socket` a [`DgramSocket`] of the `dgramType` bound to it
+//!   and receiving (`socket.bind(handle)`); the ACK is written before the
+//!   message is handed over. With [`Channel::on_handle`] set, the fd is
+//!   handed over as it is instead.
+//! - A `dgram.Socket` is sent only bound, as Node (whose `uv_write2`
+//!   fails with `EBADF` on a UDP handle without a socket): `send_handle`
+//!   refuses an unbound one with `write EBADF`. As in Node, the sender's
+//!   socket stays open: both processes then receive from it.
 //! - The `on_message` and `on_disconnect` callbacks run through
 //!   [`Loop::make_callback`] (the [`Ipc`] read callback's, then each
 //!   handler's).
@@ -42,7 +49,7 @@ use crate::framing::{parse_line, LineBuffer, Message};
 use crate::ipc::{HandleType, Ipc, IpcEvent};
 use crate::Error;
 use loop_core::Loop;
-use loop_net::{Server, ServerOptions, Socket, Stream};
+use loop_net::{DgramOptions, DgramSocket, DgramType, Server, ServerOptions, Socket, Stream};
 use serde_json::{json, Value};
 use slab::Slab;
 use std::collections::VecDeque;
@@ -60,14 +67,19 @@ pub struct Channel {
 }
 
 /// A handle to send with a message (`child.send(msg, handle)`): the fd of
-/// a listening socket (`net.Server`) or of a connection (`net.Socket`).
-/// The fd is ours to close once the peer acknowledged it.
+/// a listening socket (`net.Server`), of a connection (`net.Socket`) or of
+/// a bound UDP socket (`dgram.Socket`). The fd is ours to close once the
+/// peer acknowledged it.
 #[derive(Debug)]
 pub enum SendHandle {
     /// A listening TCP or Unix socket, received as a `net.Server`.
     Server(OwnedFd),
     /// A connected socket, received as a `net.Socket`.
     Socket(OwnedFd),
+    /// A bound UDP socket, received as a `dgram.Socket` of its family
+    /// (from [`DgramSocket::try_clone_fd`] or
+    /// [`loop_net::Udp::try_clone_fd`], say).
+    Dgram(OwnedFd),
 }
 
 impl SendHandle {
@@ -75,12 +87,13 @@ impl SendHandle {
         match self {
             SendHandle::Server(_) => "net.Server",
             SendHandle::Socket(_) => "net.Socket",
+            SendHandle::Dgram(_) => "dgram.Socket",
         }
     }
 
     fn fd(&self) -> &OwnedFd {
         match self {
-            SendHandle::Server(fd) | SendHandle::Socket(fd) => fd,
+            SendHandle::Server(fd) | SendHandle::Socket(fd) | SendHandle::Dgram(fd) => fd,
         }
     }
 }
@@ -92,6 +105,33 @@ pub enum Received {
     Server(Server),
     /// A `net.Socket` on the received connection (reading).
     Socket(Socket),
+    /// A `dgram.Socket` on the received UDP socket: bound, receiving
+    /// (`listening` comes on the next tick).
+    Dgram(DgramSocket),
+}
+
+/// The `dgramType` of a UDP socket to send: `"udp4"` or `"udp6"`;
+/// `EINVAL` if it is not a UDP socket, `write EBADF` if it is not bound.
+fn dgram_type(fd: &OwnedFd) -> Result<&'static str, Error> {
+    use socket2::{Domain, SockRef, Type};
+    let s = SockRef::from(fd);
+    let einval = || Error::from_errno("send", None, None, libc::EINVAL);
+    if s.r#type().map_err(|_| einval())? != Type::DGRAM {
+        return Err(einval());
+    }
+    let bound = s
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .is_some_and(|a| a.port() != 0);
+    if !bound {
+        return Err(Error::from_errno("write", None, None, libc::EBADF));
+    }
+    match s.domain().map_err(|_| einval())? {
+        Domain::IPV4 => Ok("udp4"),
+        Domain::IPV6 => Ok("udp6"),
+        _ => Err(einval()),
+    }
 }
 
 type MessageCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Channel, Value, Option<Received>)>;
@@ -263,7 +303,9 @@ impl Channel {
     }
 
     /// Sends `msg` with a handle (`child.send(msg, server)`): wrapped in
-    /// `NODE_HANDLE`, one handle in flight at a time.
+    /// `NODE_HANDLE`, one handle in flight at a time. A
+    /// [`SendHandle::Dgram`] must be a bound UDP socket: `write EBADF` if
+    /// unbound (Node's error, given here at once), `EINVAL` if not UDP.
     pub fn send_handle<D: 'static>(
         self,
         lp: &mut Loop<D>,
@@ -282,6 +324,9 @@ impl Channel {
         let st = get(lp, self).ok_or_else(|| epipe("send"))?;
         if !st.connected || st.disconnect_wanted {
             return Err(epipe("send"));
+        }
+        if let Some(SendHandle::Dgram(fd)) = &handle {
+            dgram_type(fd)?;
         }
         if st.in_flight.is_some() {
             st.queue.push_back((msg, handle));
@@ -319,11 +364,16 @@ fn transmit<D: 'static>(
     match handle {
         None => ipc.write(lp, line_of(&msg), None, |_, _, _| {}),
         Some(h) => {
-            // Node's key order (JSON.stringify keeps insertion order).
+            // Node's key order (JSON.stringify keeps insertion order):
+            // `dgramType` is added by the handle conversion, after `msg`.
             let mut line =
                 format!(r#"{{"cmd":"NODE_HANDLE","type":"{}","msg":"#, h.type_name()).into_bytes();
-            line.extend_from_slice(&line_of(&msg));
-            line.insert(line.len() - 1, b'}');
+            serde_json::to_writer(&mut line, &msg).expect("a Value always serializes");
+            if let SendHandle::Dgram(fd) = &h {
+                let t = dgram_type(fd)?;
+                line.extend_from_slice(format!(r#","dgramType":"{t}""#).as_bytes());
+            }
+            line.extend_from_slice(b"}\n");
             let copy = h
                 .fd()
                 .try_clone()
@@ -396,7 +446,11 @@ fn on_read<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, ev: IpcEvent<'_>
 fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, m: Message) {
     match m {
         Message::User(v) => deliver(lp, d, c, v, None),
-        Message::Handle { ty: want, msg } => {
+        Message::Handle {
+            ty: want,
+            msg,
+            dgram_type,
+        } => {
             let Some(ipc) = get(lp, c).map(|st| st.ipc) else {
                 return;
             };
@@ -430,6 +484,31 @@ fn handle_message<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: Channel, m: Messag
                         Ok(s) => Some(Received::Socket(s)),
                         Err(e) => {
                             tracing::warn!(error = %e, "ipc: a received socket");
+                            None
+                        }
+                    }
+                }
+                (Some("dgram.Socket"), HandleType::Udp) => {
+                    // Node's `new dgram.Socket(message.dgramType)`.
+                    let kind = match dgram_type.as_deref() {
+                        Some("udp4") => Some(DgramType::Udp4),
+                        Some("udp6") => Some(DgramType::Udp6),
+                        _ => None,
+                    };
+                    match kind {
+                        Some(kind) => {
+                            let s = DgramSocket::create(lp, DgramOptions::new(kind));
+                            match s.bind_fd(lp, fd) {
+                                Ok(()) => Some(Received::Dgram(s)),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "ipc: a received dgram socket");
+                                    let _ = s.close(lp, None);
+                                    None
+                                }
+                            }
+                        }
+                        None => {
+                            tracing::warn!(?dgram_type, "ipc: a dgram socket of a bad type");
                             None
                         }
                     }

@@ -79,6 +79,9 @@ pub enum Message {
         ty: Option<String>,
         /// The user's message sent with the handle.
         msg: Value,
+        /// `dgramType` (`"udp4"` or `"udp6"`), which comes with a
+        /// `"dgram.Socket"`, if a string.
+        dgram_type: Option<String>,
     },
     /// `NODE_HANDLE_ACK` (`true`) or `NODE_HANDLE_NACK` (`false`).
     Ack(bool),
@@ -105,6 +108,10 @@ pub fn parse_line(line: &[u8]) -> Result<Message, serde_json::Error> {
         Some("NODE_HANDLE") => Message::Handle {
             ty: v.get("type").and_then(Value::as_str).map(str::to_owned),
             msg: v.get("msg").cloned().unwrap_or(Value::Null),
+            dgram_type: v
+                .get("dgramType")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         },
         Some("NODE_HANDLE_ACK") => Message::Ack(true),
         Some("NODE_HANDLE_NACK") => Message::Ack(false),
@@ -163,7 +170,19 @@ mod tests {
             parse_line(b"{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\",\"msg\":\"m\"}").unwrap(),
             Message::Handle {
                 ty: Some("net.Server".into()),
-                msg: serde_json::json!("m")
+                msg: serde_json::json!("m"),
+                dgram_type: None,
+            }
+        );
+        assert_eq!(
+            parse_line(
+                br#"{"cmd":"NODE_HANDLE","type":"dgram.Socket","msg":{"m":1},"dgramType":"udp6"}"#
+            )
+            .unwrap(),
+            Message::Handle {
+                ty: Some("dgram.Socket".into()),
+                msg: serde_json::json!({"m": 1}),
+                dgram_type: Some("udp6".into()),
             }
         );
         assert!(parse_line(b"{not json").is_err());

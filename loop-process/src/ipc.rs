@@ -1,7 +1,7 @@
 //! IPC streams (libuv's `uv_pipe_t` opened with `ipc = 1`): a connected
 //! Unix-domain stream socket that carries bytes and, with them, fds
-//! (`SCM_RIGHTS`): a listening socket or a connection handed to another
-//! process.
+//! (`SCM_RIGHTS`): a listening socket, a connection or a UDP socket
+//! handed to another process.
 //!
 //! # Ground rules
 //!
@@ -22,8 +22,8 @@
 //!   MSG_CMSG_CLOEXEC)`): before the read callback with the bytes they
 //!   came with runs, they are in the handle's pending queue, each with its
 //!   [`HandleType`]; the callback (or later code) takes them with
-//!   [`Ipc::accept_stream`], [`Ipc::accept_listener`] or
-//!   [`Ipc::take_handle`]. The kernel never merges bytes across two
+//!   [`Ipc::accept_stream`], [`Ipc::accept_listener`], [`Ipc::accept_udp`]
+//!   or [`Ipc::take_handle`]. The kernel never merges bytes across two
 //!   messages that carry fds, so a read holds at most the fds of the
 //!   messages it began.
 //! - **Requests keep the loop alive**; the handle is active (keeps a
@@ -34,9 +34,9 @@
 //!
 //! # Differences from libuv
 //!
-//! - The handle is its own type, not a `uv_pipe_t`: [`Ipc::accept_stream`]
-//!   and [`Ipc::accept_listener`] replace `uv_accept` into a handle of
-//!   [`Ipc::pending_type`]'s type.
+//! - The handle is its own type, not a `uv_pipe_t`: [`Ipc::accept_stream`],
+//!   [`Ipc::accept_listener`] and [`Ipc::accept_udp`] replace `uv_accept`
+//!   into a handle of [`Ipc::pending_type`]'s type.
 //! - A listener and a connection are told apart (`SO_ACCEPTCONN`), where
 //!   libuv reports `UV_TCP` for both.
 //! - After a write fails, the writes queued behind it fail with the same
@@ -47,7 +47,7 @@ use crate::Error;
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
 use loop_core::{ExtKey, IoId, Loop, Ready};
-use loop_net::{Listener, Stream};
+use loop_net::{Listener, Stream, Udp};
 use slab::Slab;
 use std::collections::VecDeque;
 use std::fmt;
@@ -350,6 +350,22 @@ impl Ipc {
     ) -> Result<Listener, Error> {
         let fd = self.take_if(lp, &[HandleType::TcpListener, HandleType::UnixListener])?;
         Ok(Listener::open(lp, fd, on_connection)?)
+    }
+
+    /// Takes the next pending fd as a loop-net UDP handle (`uv_accept`
+    /// into a `uv_udp_t`, which is `uv_udp_open` on the fd): bound as the
+    /// sender had it, not receiving yet. `EAGAIN` if none is pending,
+    /// `EINVAL` (and the fd stays pending) if it is not a UDP socket. For
+    /// a Node.js [`loop_net::DgramSocket`], take the fd with
+    /// [`Ipc::take_handle`] and give it to `DgramSocket::bind_fd`.
+    pub fn accept_udp<D: 'static>(self, lp: &mut Loop<D>) -> Result<Udp, Error> {
+        let fd = self.take_if(lp, &[HandleType::Udp])?;
+        let u = Udp::new(lp);
+        if let Err(e) = u.open(lp, std::net::UdpSocket::from(fd)) {
+            let _ = u.close(lp, |_, _| {});
+            return Err(e.into());
+        }
+        Ok(u)
     }
 
     fn take_if<D: 'static>(self, lp: &mut Loop<D>, types: &[HandleType]) -> Result<OwnedFd, Error> {

@@ -186,3 +186,48 @@ fn on_handle_gets_the_fd_raw_and_acks_it() {
     );
     assert_eq!(p.fds, [HandleType::TcpListener]);
 }
+
+/// A `dgram.Socket` goes as Node v20 writes it (bytes taken from a node
+/// parent's `sendmsg`: `dgramType` after `msg`, the socket's family), its
+/// fd a UDP socket; an unbound UDP socket is refused as Node refuses it
+/// (`write EBADF`), and an fd that is no UDP socket is `EINVAL`.
+#[test]
+fn a_dgram_socket_line_is_nodes() {
+    let mut lp: Loop<Peer> = Loop::new().expect("loop");
+    let (ch, raw) = pair(&mut lp);
+    let unbound =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::DGRAM, None).expect("socket");
+    let e = ch
+        .send_handle(&mut lp, json!("x"), SendHandle::Dgram(unbound.into()))
+        .expect_err("unbound");
+    assert_eq!(e.to_string(), "write EBADF");
+    let tcp = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let e = ch
+        .send_handle(&mut lp, json!("x"), SendHandle::Dgram(tcp.into()))
+        .expect_err("not UDP");
+    assert_eq!(e.code(), Some("EINVAL"));
+    let v4 = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    ch.send_handle(&mut lp, json!({"m": "bound"}), SendHandle::Dgram(v4.into()))
+        .expect("send");
+    let v6 = std::net::UdpSocket::bind("[::1]:0").ok();
+    let lines = if let Some(v6) = v6 {
+        ch.send_handle(&mut lp, json!({"m": "bound"}), SendHandle::Dgram(v6.into()))
+            .expect("send");
+        2
+    } else {
+        1
+    };
+    peer(&mut lp, raw, |_| "NODE_HANDLE_ACK", lines);
+    let mut p = Peer::default();
+    run_to_end(&mut lp, &mut p);
+    let mut want = vec![
+        r#"{"cmd":"NODE_HANDLE","type":"dgram.Socket","msg":{"m":"bound"},"dgramType":"udp4"}"#,
+    ];
+    if lines == 2 {
+        want.push(
+            r#"{"cmd":"NODE_HANDLE","type":"dgram.Socket","msg":{"m":"bound"},"dgramType":"udp6"}"#,
+        );
+    }
+    assert_eq!(p.lines, want);
+    assert_eq!(p.fds, vec![HandleType::Udp; lines]);
+}

@@ -311,3 +311,64 @@ fn close_cancels_writes_and_drops_pending_fds() {
     run_to_end(&mut lp, &mut s);
     assert_eq!(s.0, ["w1 ECANCELED", "w2 ECANCELED", "close"]);
 }
+
+#[derive(Default)]
+struct Dg {
+    got: Vec<(Vec<u8>, std::net::SocketAddr)>,
+    sent: bool,
+}
+
+/// A bound UDP socket crosses the channel (libuv's `uv_write2` with a
+/// `uv_udp_t`, `uv_pipe_pending_type` = `UV_UDP`, `uv_accept` into a
+/// `uv_udp_t`): it is pending as [`HandleType::Udp`], no stream
+/// (`EINVAL`, still pending), and accepted as a loop-net `Udp` bound to
+/// the sender's address, which receives the datagrams sent there.
+#[test]
+fn pass_a_udp_socket() {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let addr = sock.local_addr().expect("addr");
+    let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let peer_addr = peer.local_addr().expect("addr");
+    let mut lp: Loop<Dg> = Loop::new().expect("loop");
+    let (a, b) = ipc_pair(&mut lp);
+    a.write(
+        &mut lp,
+        b"U".to_vec(),
+        Some(sock.into()),
+        move |lp, d, r| {
+            r.expect("sent");
+            d.sent = true;
+            a.close(lp, |_, _| {}).expect("open");
+        },
+    )
+    .expect("write");
+    b.read_start(&mut lp, move |lp, _, b, ev| {
+        let IpcEvent::Data(data) = ev else { return };
+        assert_eq!(data, b"U");
+        assert_eq!(b.pending_count(lp), 1);
+        assert_eq!(b.pending_type(lp), Some(HandleType::Udp));
+        let e = b.accept_stream(lp).expect_err("a UDP socket is no stream");
+        assert_eq!(e.code(), Some("EINVAL"));
+        let u = b.accept_udp(lp).expect("a UDP socket");
+        assert_eq!(b.pending_count(lp), 0);
+        assert_eq!(
+            b.accept_udp(lp).expect_err("none left").code(),
+            Some("EAGAIN")
+        );
+        b.close(lp, |_, _| {}).expect("open");
+        assert_eq!(u.local_addr(lp).expect("bound"), addr);
+        u.recv_start(lp, |lp, d: &mut Dg, u, r| {
+            let dg = r.expect("a datagram");
+            d.got.push((dg.data.to_vec(), dg.from));
+            u.close(lp, |_, _| {}).expect("open");
+        })
+        .expect("recv_start");
+        peer.send_to(b"through the passed socket", addr)
+            .expect("send");
+    })
+    .expect("read_start");
+    let mut d = Dg::default();
+    run_to_end(&mut lp, &mut d);
+    assert!(d.sent);
+    assert_eq!(d.got, [(b"through the passed socket".to_vec(), peer_addr)]);
+}

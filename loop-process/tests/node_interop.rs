@@ -1,7 +1,8 @@
 //! Interop with the installed Node.js, both ways: a Node.js parent and
 //! the `ipc_echo` example as its child (messages, a `net.Server`, a
-//! `net.Socket`, disconnect), and a Rust parent with `node child.js` as
-//! its child (messages, a server handle, disconnect). The expected lines
+//! `net.Socket`, a `dgram.Socket`, disconnect), and a Rust parent with
+//! `node child.js` as its child (messages, a server handle, disconnect)
+//! and with `node dgram_child.js` (a bound `dgram.Socket`). The expected lines
 //! of the first are what `echo_parent.js` prints with the example's
 //! JavaScript twin (`echo_child.js`) as the child, run by node; the test
 //! fails on any byte of difference.
@@ -52,8 +53,12 @@ fn a_node_parent_and_the_ipc_echo_example() {
     let node = std::ffi::OsString::from("node");
     let twin = js("echo_child.js");
     let want = echo_parent(&[&node, twin.as_os_str()]);
-    assert_eq!(want.len(), 7, "the JavaScript twin's run: {want:#?}");
-    assert_eq!(want[6], "exit 0 null", "{want:?}");
+    assert_eq!(want.len(), 9, "the JavaScript twin's run: {want:#?}");
+    assert_eq!(want[8], "exit 0 null", "{want:?}");
+    assert_eq!(
+        want[6], "dgram echo through the dgram socket from-port=true",
+        "{want:?}"
+    );
     assert!(
         want[0].contains(r#"{"echo":{"hello":[1,"two"]}}"#),
         "{want:?}"
@@ -119,6 +124,84 @@ fn a_rust_parent_and_a_node_child() {
         ]
     );
     assert_eq!(p.served, "from node child");
+    assert!(p.disconnected);
+    assert_eq!(p.exit, Some((0, 0)));
+}
+
+#[derive(Default)]
+struct UdpParent {
+    messages: Vec<Value>,
+    echoed: Vec<(Vec<u8>, u16)>,
+    disconnected: bool,
+    exit: Option<(i64, i32)>,
+}
+
+/// A Rust parent sends a bound `DgramSocket` to `node dgram_child.js`
+/// (an unbound one is refused first, as Node refuses it): the child gets
+/// a `dgram.Socket` of the same type on the same port, and once the
+/// parent closed its own copy, the child answers the datagrams sent to
+/// that port.
+#[test]
+fn a_rust_parent_sends_a_dgram_socket_to_a_node_child() {
+    use loop_net::{DgramOptions, DgramSocket, DgramType};
+    let _guard = HangGuard::new("node dgram_child.js", Duration::from_secs(60));
+    let mut lp: Loop<UdpParent> = Loop::new().expect("loop");
+    let opts = SpawnOptions::new("node")
+        .arg(js("dgram_child.js"))
+        .node_ipc(3);
+    let mut child = spawn(&mut lp, opts, |lp, p: &mut UdpParent, proc_, st, sig| {
+        p.exit = Some((st, sig));
+        proc_.close(lp, None).expect("open");
+    })
+    .expect("spawn node");
+    let ch = child
+        .take_channel(&mut lp, 3)
+        .expect("fd 3")
+        .expect("channel");
+    ch.on_disconnect(&mut lp, |_, p: &mut UdpParent, _| p.disconnected = true);
+    let unbound = DgramSocket::create(&mut lp, DgramOptions::new(DgramType::Udp4));
+    let e = unbound.try_clone_fd(&mut lp).expect_err("unbound");
+    assert_eq!(e.node_message(), "write EBADF");
+    unbound.close(&mut lp, None).expect("open");
+    let sock = DgramSocket::create(&mut lp, DgramOptions::new(DgramType::Udp4));
+    let on_bound = Box::new(
+        move |lp: &mut Loop<UdpParent>, _: &mut UdpParent, s: DgramSocket| {
+            let fd = s.try_clone_fd(lp).expect("bound");
+            ch.send_handle(lp, json!("udp"), SendHandle::Dgram(fd))
+                .expect("send handle");
+        },
+    );
+    sock.bind(&mut lp, 0, Some("127.0.0.1"), Some(on_bound))
+        .expect("bind");
+    ch.on_message(&mut lp, move |lp, p: &mut UdpParent, _, m, h| {
+        assert!(h.is_none());
+        p.messages.push(m.clone());
+        // The child has the socket: close ours, then talk to its port.
+        let port = sock.address(lp).expect("bound").port();
+        sock.close(lp, None).expect("open");
+        let c = DgramSocket::create(lp, DgramOptions::new(DgramType::Udp4));
+        c.on_message(lp, |lp, p: &mut UdpParent, c, d, from| {
+            p.echoed.push((d.to_vec(), from.port));
+            c.close(lp, None).expect("open");
+        });
+        c.send(
+            lp,
+            &[b"to the node child"],
+            Some(port),
+            Some("127.0.0.1"),
+            None,
+        )
+        .expect("send");
+    });
+    let mut p = UdpParent::default();
+    run_to_end(&mut lp, &mut p);
+    let port = p.messages.first().and_then(|m| m["port"].as_u64());
+    assert_eq!(
+        p.messages,
+        [json!({"got": "udp", "type": "udp4", "port": port})]
+    );
+    let port = port.expect("a port") as u16;
+    assert_eq!(p.echoed, [(b"to the node child".to_vec(), port)]);
     assert!(p.disconnected);
     assert_eq!(p.exit, Some((0, 0)));
 }

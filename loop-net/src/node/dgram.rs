@@ -33,8 +33,10 @@
 //!   `ERR_SOCKET_ALREADY_BOUND`, `ERR_SOCKET_DGRAM_IS_CONNECTED`,
 //!   `ERR_SOCKET_DGRAM_NOT_CONNECTED`, `ERR_SOCKET_BAD_PORT`) is an `Err`
 //!   with the same code and message.
-//! - An `error` with no `on_error` handler is logged (`tracing` warning)
-//!   rather than thrown.
+//! - An `error` with no `on_error` handler is not thrown: it is handed to
+//!   [`Loop::report_unhandled`] and `run` returns it
+//!   (`Error::Unhandled { op: "dgram.on_error", .. }`) once the current
+//!   callback is over.
 //! - `on_message` etc. hold one handler each (a new one replaces the old).
 
 use crate::error::{Error, Result};
@@ -174,6 +176,15 @@ fn running<'a, D: 'static>(
     }
 }
 
+fn already_bound() -> Error {
+    Error::node(
+        "bind",
+        "ERR_SOCKET_ALREADY_BOUND",
+        io::ErrorKind::AddrInUse,
+        "Socket is already bound",
+    )
+}
+
 fn is_connected(op: &'static str) -> Error {
     Error::node(
         op,
@@ -233,10 +244,11 @@ fn lookup<D: 'static>(
     }
 }
 
-/// Emits `error` (Node's `emit('error')`), or logs it with no handler.
+/// Emits `error` (Node's `emit('error')`); with no handler, Node throws:
+/// the error reaches `run`'s result ([`Loop::report_unhandled`]).
 fn emit_error<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: DgramSocket, err: Error) {
     let Some(mut cb) = st(lp, s).and_then(|x| x.on_error.take()) else {
-        tracing::warn!(socket = ?s, error = %err, "dgram error with no on_error handler");
+        lp.report_unhandled("dgram.on_error", Box::new(err));
         return;
     };
     cb(lp, d, s, err);
@@ -293,7 +305,10 @@ impl DgramSocket {
         }
     }
 
-    /// `socket.on('error', f)`.
+    /// `socket.on('error', f)`. Without one, an error (a failed bind, a
+    /// failed lookup of a `send` without a callback, a receive error) is
+    /// what Node throws: `run` returns it as `Error::Unhandled { op:
+    /// "dgram.on_error", .. }`.
     pub fn on_error<D: 'static>(
         self,
         lp: &mut Loop<D>,
@@ -350,12 +365,7 @@ impl DgramSocket {
     ) -> Result<()> {
         let x = running(lp, self, "bind")?;
         if x.bind != BindState::Unbound {
-            return Err(Error::node(
-                "bind",
-                "ERR_SOCKET_ALREADY_BOUND",
-                io::ErrorKind::AddrInUse,
-                "Socket is already bound",
-            ));
+            return Err(already_bound());
         }
         x.bind = BindState::Binding;
         if let Some(cb) = cb {
@@ -365,6 +375,55 @@ impl DgramSocket {
         let host = address.unwrap_or(any_addr(kind)).to_string();
         lookup(lp, kind, &host, port, move |lp, d, r| bound(lp, d, self, r));
         Ok(())
+    }
+
+    /// `socket.bind(handle)`: takes an already bound UDP socket (one
+    /// received over IPC, Node's `dgram.Socket` handle conversion) and
+    /// starts receiving on it at once: the socket is bound on return
+    /// (`address`, `send` work), `listening` comes on the next tick.
+    /// `ERR_SOCKET_ALREADY_BOUND` if bound or binding; `EINVAL` (the fd
+    /// closed) if `fd` is not a UDP socket.
+    pub fn bind_fd<D: 'static>(self, lp: &mut Loop<D>, fd: std::os::fd::OwnedFd) -> Result<()> {
+        let x = running(lp, self, "bind")?;
+        if x.bind != BindState::Unbound {
+            return Err(already_bound());
+        }
+        let udp = socket2::SockRef::from(&fd)
+            .r#type()
+            .is_ok_and(|t| t == socket2::Type::DGRAM);
+        if !udp {
+            return Err(Error::misuse("bind", libc::EINVAL, "not a UDP socket"));
+        }
+        self.0.open(lp, std::net::UdpSocket::from(fd))?;
+        self.0.recv_start(lp, on_recv)?;
+        if let Some(x) = st(lp, self) {
+            x.bind = BindState::Bound;
+        }
+        // Node emits `listening` from inside `bind(handle)`; here no
+        // callback runs from inside a call: it comes on the next tick.
+        lp.next_tick(move |lp, d| emit_listening(lp, d, self));
+        Ok(())
+    }
+
+    /// A copy of the socket's fd, to send it to another process
+    /// (`child.send(msg, socket)`: loop-process's `SendHandle::Dgram`).
+    /// The socket must be bound: `write EBADF` otherwise, as Node's
+    /// `send` of an unbound `dgram.Socket`.
+    pub fn try_clone_fd<D: 'static>(self, lp: &mut Loop<D>) -> Result<std::os::fd::OwnedFd> {
+        let x = running(lp, self, "write")?;
+        if x.bind != BindState::Bound {
+            return Err(Error::misuse(
+                "write",
+                libc::EBADF,
+                "the socket is not bound",
+            ));
+        }
+        self.0.try_clone_fd(lp).map_err(|e| e.with_op("write"))
+    }
+
+    /// The socket's family (`socket.type`).
+    pub fn kind<D: 'static>(self, lp: &Loop<D>) -> Option<DgramType> {
+        st_ref(lp, self).map(|x| x.opts.kind)
     }
 
     /// `socket.send(msg, port, address, cb)`: `port` and `address` are
@@ -587,6 +646,14 @@ fn bound<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: DgramSocket, r: Result<Sock
     }
     let Some(x) = st(lp, s) else { return };
     x.bind = BindState::Bound;
+    emit_listening(lp, d, s);
+}
+
+/// `listening`: its listeners and the queue's run, in registration order.
+fn emit_listening<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: DgramSocket) {
+    let Some(x) = st(lp, s).filter(|x| !x.closed) else {
+        return;
+    };
     let listeners = std::mem::take(&mut x.listening);
     for l in listeners {
         if lp.is_unwinding() {

@@ -2,11 +2,18 @@
 //! `try_send`, and the readiness callback that serves both.
 //!
 //! Invariants:
-//! - a receive round takes at most [`MAX_RECVS`] datagrams and stops at
-//!   `EAGAIN`; a round cut by the bound renews the registration
-//!   (edge-triggered epoll reports the socket again if it is still ready);
-//! - datagrams are read with `MSG_TRUNC`, so the kernel returns the real
-//!   length and a cut datagram is flagged rather than silently shortened;
+//! - a receive round delivers at most [`MAX_RECVS`] datagrams: the stash
+//!   first, then `recvmmsg` for the rest, called again after each batch
+//!   until `EAGAIN` (datagrams that came during the callbacks are served
+//!   in the same round, as libuv's read loop does); a round cut by the
+//!   bound renews the registration (edge-triggered epoll reports the
+//!   socket again if it is still ready);
+//! - a datagram cut by its slot carries the kernel's `MSG_TRUNC` in its
+//!   `msg_flags`, so it is flagged rather than silently shortened;
+//! - a datagram taken from the kernel is delivered or, after `close`,
+//!   dropped: what a batch holds beyond a `recv_stop` or a panic is copied
+//!   into the handle's stash (the one allocation of the receive path, off
+//!   the common one), delivered first from then on;
 //! - sends leave in order; a send is tried at once only when nothing waits
 //!   before it, and its callback always comes later (pending phase, or the
 //!   poll phase for what waited for writability).
@@ -17,10 +24,10 @@ use super::{
 };
 use crate::error::{Error, Result};
 use loop_core::{ExtKey, Loop, Ready};
-use rustix::net::RecvFlags;
 use socket2::SockRef;
 use std::io::{self, IoSlice};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
 
 /// Most datagrams received per readable event (libuv's 32).
 pub const MAX_RECVS: usize = 32;
@@ -59,9 +66,14 @@ impl Udp {
         st.flags |= READING;
         st.recv_cb = Some(Box::new(cb));
         st.recv_limit = limit.min(RECV_BUF);
+        let stashed = !st.stash.is_empty();
         let io = st.io;
         let _ = lp.io_start(io);
         update_interest(lp, self);
+        if stashed {
+            // What an earlier batch left: no readiness event will say so.
+            feed_stash(lp, self);
+        }
         Ok(())
     }
 
@@ -258,70 +270,168 @@ pub(super) fn on_ready<D: 'static>(
     }
 }
 
+/// Delivers one datagram through `make_callback`; `None` if the handle
+/// stopped receiving (or has no callback), else whether the callback
+/// returned (`false`: it panicked).
+fn deliver<D: 'static>(
+    lp: &mut Loop<D>,
+    d: &mut D,
+    k: ExtKey<Udps<D>>,
+    u: Udp,
+    dg: Datagram<'_>,
+) -> Option<bool> {
+    let st = get_k(lp, k, u)?;
+    if st.flags & (READING | CLOSING) != READING {
+        return None;
+    }
+    let mut cb = st.recv_cb.take()?;
+    let ok = lp
+        .make_callback(d, "recv", |lp, d| cb(lp, d, u, Ok(dg)))
+        .is_some();
+    restore_cb(lp, k, u, cb);
+    Some(ok)
+}
+
+/// Runs a receive round from the next pending phase (the stash waits
+/// and no readiness event will come for it).
+pub(super) fn feed_stash<D: 'static>(lp: &mut Loop<D>, u: Udp) {
+    lp.defer(move |lp, d| {
+        if let Some(k) = lp.extension_key::<Udps<D>>() {
+            recv_round(lp, d, k, u);
+        }
+    });
+}
+
+/// One round: the stash first, then `recvmmsg` calls for the rest of the
+/// round's [`MAX_RECVS`] until the socket is empty, each datagram through
+/// its callback.
 fn recv_round<D: 'static>(lp: &mut Loop<D>, d: &mut D, k: ExtKey<Udps<D>>, u: Udp) {
-    for _ in 0..MAX_RECVS {
-        let Some(n) = lp.ext_mut(k) else { return };
-        let mut buf = n.take_buf();
+    let mut budget = MAX_RECVS;
+    while budget > 0 {
         let Some(st) = get_k(lp, k, u) else { return };
         if st.flags & (READING | CLOSING) != READING {
-            put_buf(lp, k, buf);
             return;
         }
-        let Some(sock) = st.sock.as_ref() else {
-            put_buf(lp, k, buf);
-            return;
+        let Some((data, from, truncated)) = st.stash.pop_front() else {
+            break;
         };
-        let limit = st.recv_limit;
-        let res = match rustix::net::recvfrom(sock, &mut buf[..limit], RecvFlags::TRUNC) {
-            Ok((n, full, from)) => {
-                let from = from
-                    .and_then(|a| SocketAddr::try_from(a).ok())
-                    .unwrap_or_else(|| (Ipv4Addr::UNSPECIFIED, 0).into());
-                Ok((n, full > n, from))
-            }
-            Err(rustix::io::Errno::AGAIN) => {
-                put_buf(lp, k, buf);
+        budget -= 1;
+        let dg = Datagram {
+            data: &data,
+            from,
+            truncated,
+        };
+        match deliver(lp, d, k, u, dg) {
+            Some(true) => {}
+            Some(false) => {
+                feed_stash(lp, u);
                 return;
             }
-            Err(rustix::io::Errno::INTR) => {
-                put_buf(lp, k, buf);
-                continue;
+            None => {
+                // Not delivered after all: first again.
+                if let Some(st) = get_k(lp, k, u) {
+                    st.stash.push_front((data, from, truncated));
+                }
+                return;
             }
-            Err(e) => Err(Error::io("recv", e.into(), None)),
-        };
-        let failed = res.is_err();
-        let Some(mut cb) = st.recv_cb.take() else {
-            put_buf(lp, k, buf);
-            return;
-        };
-        let ok = lp
-            .make_callback(d, "recv", |lp, d| {
-                let ev = res.map(|(n, truncated, from)| Datagram {
-                    data: &buf[..n],
-                    from,
-                    truncated,
-                });
-                cb(lp, d, u, ev)
-            })
-            .is_some();
-        if let Some(st) = get_k(lp, k, u) {
-            if st.recv_cb.is_none() && st.flags & CLOSING == 0 {
-                st.recv_cb = Some(cb);
-            }
-        }
-        put_buf(lp, k, buf);
-        if !ok || failed {
-            // A panic, or an error: what is left comes on the next poll.
-            rearm(lp, u);
-            return;
         }
     }
-    // The batch is used up: let the other handles run first.
+    if budget == 0 {
+        feed_stash(lp, u);
+        return;
+    }
+    let Some(n) = lp.ext_mut(k) else { return };
+    let mut batch = n.take_batch();
+    while budget > 0 {
+        match batch_step(lp, d, k, u, &mut batch, budget) {
+            Some(n) => budget -= n,
+            None => {
+                put_batch(lp, k, batch);
+                return;
+            }
+        }
+    }
+    put_batch(lp, k, batch);
+    // The round is used up: let the other handles run first.
     rearm(lp, u);
 }
 
-fn put_buf<D: 'static>(lp: &mut Loop<D>, k: ExtKey<Udps<D>>, buf: Vec<u8>) {
+/// One `recvmmsg` of at most `budget` datagrams, each delivered: how many,
+/// if all were and the handle still receives (then another call may find
+/// what came meanwhile, as libuv reads until `EAGAIN`); `None` once the
+/// socket is empty, after an error, a `recv_stop`, a `close` or a panic.
+fn batch_step<D: 'static>(
+    lp: &mut Loop<D>,
+    d: &mut D,
+    k: ExtKey<Udps<D>>,
+    u: Udp,
+    batch: &mut crate::sys::RecvBatch,
+    budget: usize,
+) -> Option<usize> {
+    let st = get_k(lp, k, u)?;
+    if st.flags & (READING | CLOSING) != READING {
+        return None;
+    }
+    let fd = st.sock.as_ref()?.as_raw_fd();
+    let got = match batch.recv(fd, budget, st.recv_limit) {
+        Ok(n) => n,
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return None,
+        Err(e) => {
+            // A receive error (`ECONNREFUSED` on a connected socket):
+            // reported once; what follows comes on the next poll.
+            let err = Error::io("recv", e, None);
+            if let Some(mut cb) = st.recv_cb.take() {
+                lp.make_callback(d, "recv", |lp, d| cb(lp, d, u, Err(err)));
+                restore_cb(lp, k, u, cb);
+            }
+            rearm(lp, u);
+            return None;
+        }
+    };
+    let mut i = 0;
+    let mut on = true;
+    while i < got {
+        let (data, from, truncated) = batch.get(i);
+        let dg = Datagram {
+            data,
+            from,
+            truncated,
+        };
+        match deliver(lp, d, k, u, dg) {
+            Some(true) => i += 1,
+            Some(false) => {
+                i += 1;
+                on = false;
+                feed_stash(lp, u);
+                break;
+            }
+            None => {
+                on = false;
+                break;
+            }
+        }
+    }
+    // What the batch holds beyond a `recv_stop` or a panic is kept for
+    // later; after `close`, dropped with the socket's queue.
+    if let Some(st) = get_k(lp, k, u).filter(|st| st.flags & CLOSING == 0) {
+        for j in i..got {
+            let (data, from, truncated) = batch.get(j);
+            st.stash.push_back((data.to_vec(), from, truncated));
+        }
+    }
+    on.then_some(got)
+}
+
+fn restore_cb<D: 'static>(lp: &mut Loop<D>, k: ExtKey<Udps<D>>, u: Udp, cb: super::RecvCb<D>) {
+    if let Some(st) = get_k(lp, k, u) {
+        if st.recv_cb.is_none() && st.flags & CLOSING == 0 {
+            st.recv_cb = Some(cb);
+        }
+    }
+}
+
+fn put_batch<D: 'static>(lp: &mut Loop<D>, k: ExtKey<Udps<D>>, batch: Box<crate::sys::RecvBatch>) {
     if let Some(n) = lp.ext_mut(k) {
-        n.buf = buf;
+        n.batch = Some(batch);
     }
 }

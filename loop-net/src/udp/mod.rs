@@ -1,6 +1,6 @@
 //! UDP, libuv level: `uv_udp_t` (libuv 1.46 `src/unix/udp.c`) on mio's
-//! `UdpSocket`, socket2 for the options and rustix for `recvfrom` with
-//! `MSG_TRUNC`.
+//! `UdpSocket`, socket2 for the options and `recvmmsg` (loop-net's `sys`)
+//! to receive.
 //!
 //! # Invariants
 //!
@@ -21,11 +21,23 @@
 //! - **Bounded receive.** One readable event serves at most
 //!   [`MAX_RECVS`] datagrams (libuv: 32); past that the registration is
 //!   renewed so the other ready handles run first.
-//! - **One receive buffer per loop** (64 KiB, the largest datagram), lent
-//!   to the callback as a slice: nothing is allocated per datagram.
+//! - **One receive batch per loop**: one `recvmmsg` takes up to
+//!   [`MAX_RECVS`] datagrams into 32 slots of 64 KiB (the largest
+//!   datagram; made on the first receive, pages touched only as datagrams
+//!   fill them), each lent to the callback as a slice: nothing is
+//!   allocated per datagram. What a `recv_stop` (or a panic) in the middle
+//!   of a batch leaves undelivered is copied aside and delivered first
+//!   when receiving goes on: no datagram the kernel gave us is dropped,
+//!   except by `close` (as the kernel drops what is queued on a closed
+//!   socket).
 //! - **Interest follows need.** The socket is in the epoll set for reading
 //!   only while `recv_start` is in force, for writing only while a send
 //!   waits for room.
+//! - **A copied fd is deregistered before close.** Closing an fd takes it
+//!   out of the epoll set only when no other fd refers to the socket; once
+//!   [`Udp::try_clone_fd`] made a copy (to pass it to another process),
+//!   `close` calls `epoll_ctl(DEL)` first, so no event of a socket we no
+//!   longer own can reach the loop.
 //! - **Requests keep the loop alive**: each queued send holds an
 //!   [`loop_core::ActiveRequest`] until its callback ran; the handle is
 //!   active (keeps a referenced loop alive) while it receives.
@@ -60,8 +72,12 @@ pub use options::Membership;
 /// header) − 20 (IP header).
 pub const MAX_DATAGRAM: usize = 65_507;
 
-/// Size of the loop's receive buffer: the most one datagram delivers.
-pub const RECV_BUF: usize = 64 * 1024;
+/// The most one datagram delivers: the size of a slot of the loop's
+/// receive batch.
+pub const RECV_BUF: usize = crate::sys::SLOT;
+
+// One `recvmmsg` serves a whole round.
+const _: () = assert!(io::MAX_RECVS <= crate::sys::BATCH);
 
 /// A UDP handle. A small `Copy` id; invalid once closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -116,6 +132,9 @@ pub(crate) const REG_READ: u8 = 8;
 pub(crate) const REG_WRITE: u8 = 16;
 /// Bound explicitly (or by open/connect/implicit bind): a socket exists.
 pub(crate) const BOUND: u8 = 32;
+/// The fd was copied ([`Udp::try_clone_fd`]): closing ours may leave the
+/// socket open (in another process, say), so `close` deregisters first.
+pub(crate) const SHARED: u8 = 64;
 
 pub(crate) struct SendReq<D> {
     pub(crate) data: Vec<u8>,
@@ -139,24 +158,26 @@ pub(crate) struct UdpState<D> {
     pub(crate) queue_bytes: usize,
     /// A pending-phase completion run is queued.
     pub(crate) feed: bool,
+    /// Datagrams a `recvmmsg` took that a `recv_stop` or a panic in the
+    /// middle of its batch left undelivered (copied out of the loop's
+    /// batch): delivered first when receiving goes on. Empty, and not
+    /// allocated, unless that happened.
+    pub(crate) stash: VecDeque<(Vec<u8>, SocketAddr, bool)>,
 }
 
 /// The loop's UDP state (an extension of its own, apart from the streams').
 pub(crate) struct Udps<D> {
     pub(crate) slab: Slab<UdpState<D>>,
     next_gen: u32,
-    /// The receive buffer; empty while lent out.
-    pub(crate) buf: Vec<u8>,
+    /// The receive batch, made on first use; `None` while lent out.
+    pub(crate) batch: Option<Box<crate::sys::RecvBatch>>,
 }
 
 impl<D> Udps<D> {
-    pub(crate) fn take_buf(&mut self) -> Vec<u8> {
-        let b = std::mem::take(&mut self.buf);
-        if b.len() == RECV_BUF {
-            b
-        } else {
-            vec![0; RECV_BUF]
-        }
+    pub(crate) fn take_batch(&mut self) -> Box<crate::sys::RecvBatch> {
+        self.batch
+            .take()
+            .unwrap_or_else(|| Box::new(crate::sys::RecvBatch::new()))
     }
 }
 
@@ -164,7 +185,7 @@ fn udps<D: 'static>(lp: &mut Loop<D>) -> &mut Udps<D> {
     lp.extension_or_insert_with(|_| Udps::<D> {
         slab: Slab::new(),
         next_gen: 0,
-        buf: Vec::new(),
+        batch: None,
     })
 }
 
@@ -346,6 +367,7 @@ impl Udp {
             queue: VecDeque::new(),
             queue_bytes: 0,
             feed: false,
+            stash: VecDeque::new(),
         });
         debug_assert_eq!(key, u.index as usize);
         u
@@ -472,6 +494,24 @@ impl Udp {
             .map_err(|e| Error::io("getpeername", e, None))
     }
 
+    /// A copy of the handle's socket (`dup`, close-on-exec), to pass it to
+    /// another process over IPC (libuv's `uv_write2` with a UDP
+    /// `send_handle`): both then receive from the same socket, whichever
+    /// reads a datagram first gets it. `EBADF` if the handle has no socket
+    /// yet (never bound), as libuv's `uv_write2` with an unbound handle.
+    pub fn try_clone_fd<D: 'static>(self, lp: &mut Loop<D>) -> Result<std::os::fd::OwnedFd> {
+        let st = live(lp, self, "dup")?;
+        let sock = st
+            .sock
+            .as_ref()
+            .ok_or_else(|| Error::misuse("dup", libc::EBADF, "the handle has no socket yet"))?;
+        let fd = SockRef::from(sock)
+            .try_clone()
+            .map_err(|e| Error::io("dup", e, None))?;
+        st.flags |= SHARED;
+        Ok(fd.into())
+    }
+
     /// Bytes of the queued sends not yet sent (`uv_udp_get_send_queue_size`).
     pub fn send_queue_size<D: 'static>(self, lp: &Loop<D>) -> usize {
         get_ref(lp, self).map_or(0, |st| st.queue_bytes)
@@ -526,7 +566,14 @@ impl Udp {
         let st = live(lp, self, "close")?;
         st.flags |= CLOSING;
         st.flags &= !READING;
-        // Closing the fd takes it out of the epoll set (never duplicated).
+        let registered = st.flags & SHARED != 0 && st.flags & (REG_READ | REG_WRITE) != 0;
+        if let (true, Some(fd)) = (registered, st.sock.as_ref().map(|s| s.as_raw_fd())) {
+            // Another fd may keep the socket open: leave the epoll set.
+            let _ = lp.registry().deregister(&mut SourceFd(&fd));
+        }
+        let st = get(lp, self).ok_or_else(|| bad_handle("close"))?;
+        // Closing the fd takes it out of the epoll set (unless copied:
+        // deregistered just above).
         st.sock = None;
         st.recv_cb = None;
         let io = st.io;

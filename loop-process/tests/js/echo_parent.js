@@ -1,10 +1,12 @@
 // A Node.js parent for the ipc_echo example (argv[2], then its
 // arguments: `node echo_child.js` for the JavaScript twin): a message, a
-// net.Server handle, a net.Socket handle, then disconnect. Prints one
+// net.Server handle, a net.Socket handle, a bound dgram.Socket handle,
+// then disconnect. Prints one
 // line per event; the Rust test compares them.
 'use strict';
 const { spawn } = require('child_process');
 const net = require('net');
+const dgram = require('dgram');
 
 const child = spawn(process.argv[2], process.argv.slice(3), { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
 const log = (...a) => console.log(a.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '));
@@ -25,6 +27,15 @@ const roundTrip = (host, port, data, ready = Promise.resolve()) => new Promise((
   c.on('error', rej);
   c.on('close', () => res(got));
   ready.then(() => c.write(data));
+});
+
+// Sends one datagram to `port` and resolves with the datagram that
+// comes back (and whether it came from that port).
+const dgramRoundTrip = (port, data) => new Promise((res, rej) => {
+  const c = dgram.createSocket('udp4');
+  c.on('error', rej);
+  c.on('message', (d, r) => { c.close(); res(`${d} from-port=${r.port === port}`); });
+  c.send(data, port, '127.0.0.1');
 });
 
 (async () => {
@@ -50,6 +61,14 @@ const roundTrip = (host, port, data, ready = Promise.resolve()) => new Promise((
   handed();
   own.close();
   log('socket echo', await c2);
+
+  const udp = dgram.createSocket('udp4');
+  await new Promise((res) => udp.bind(0, '127.0.0.1', res));
+  const udpPort = udp.address().port;
+  child.send('dgram', udp);
+  await reply();
+  udp.close();  // only the child's copy receives from now on
+  log('dgram echo', await dgramRoundTrip(udpPort, 'through the dgram socket'));
 
   child.disconnect();
 })();
