@@ -200,7 +200,13 @@ pub(crate) fn track<D: 'static>(
         match sys::pidfd_open(pid) {
             Ok(fd) => {
                 let raw = fd.as_raw_fd();
-                match lp.io_register(io, &mut SourceFd(&raw), Interest::READABLE) {
+                // After the rest of its poll batch, as libuv runs the
+                // SIGCHLD watcher: the child's last output, ready in the
+                // same poll, comes before its exit.
+                let reg = lp
+                    .io_set_batch_last(io, true)
+                    .and_then(|()| lp.io_register(io, &mut SourceFd(&raw), Interest::READABLE));
+                match reg {
                     Ok(()) => pidfd = Some(fd),
                     Err(e) => {
                         tracing::warn!(pid, error = %e, "pidfd not registered: reaping on SIGCHLD")

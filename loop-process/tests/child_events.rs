@@ -121,6 +121,24 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
             watch_pipes(lp, c);
             wait_for_exit(c.pid(lp).expect("running"));
         }
+        "sh_immediate" => {
+            let c = node::spawn(
+                lp,
+                "sh",
+                ["-c", "echo out; echo err >&2; exit 3"],
+                Options::new(),
+            )
+            .expect("spawn");
+            watch_child(lp, c);
+            watch_pipes(lp, c);
+            let s = c.stdio(lp, 1).expect("a pipe");
+            s.on_data(lp, |lp, out, _, d| {
+                let text = serde_json::to_string(&String::from_utf8_lossy(d)).expect("a string");
+                out.push(format!("stdout data {text}"));
+                lp.set_immediate(|_, out: &mut Out| out.push("immediate"));
+            });
+            wait_for_exit(c.pid(lp).expect("running"));
+        }
         "term" => {
             let opts = Options::new().stdio([StdioOption::Ignore; 3]);
             let c = node::spawn(lp, "sleep", ["10"], opts).expect("spawn");
@@ -244,6 +262,14 @@ fn check(scenario: &str) {
 #[test]
 fn a_child_that_writes_to_both_pipes_and_exits_3() {
     check("sh");
+}
+
+/// The same child with an immediate queued by stdout's data handler: the
+/// exit runs in the poll phase, after the batch's pipe events and before
+/// the immediate (the check phase), as Node's SIGCHLD does.
+#[test]
+fn a_childs_exit_comes_before_an_immediate_queued_by_its_output() {
+    check("sh_immediate");
 }
 
 /// SIGTERM: `exit null SIGTERM`, and `kill` after the exit is false.

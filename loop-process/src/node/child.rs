@@ -466,15 +466,14 @@ fn channel_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: ChildProcess) {
     }
 }
 
-/// The libuv-level exit callback (poll phase): the child's `exit` waits
-/// for the check phase, after every other callback of this poll. Node
-/// learns of an exit from SIGCHLD, and libuv's `uv__io_poll` runs the
-/// signal watcher after all the other events of a poll: the last data and
-/// EOF of the child's pipes, which the kernel makes ready just before the
-/// exit, come before `exit` even when the exit is first in the batch (a
-/// pidfd registered before the pipes' sockets, which happens when the
-/// child ends before `spawn` returned).
-fn on_exit<D: 'static>(lp: &mut Loop<D>, _: &mut D, c: ChildProcess, status: i64, signal: i32) {
+/// The libuv-level exit callback (poll phase, after the other events of
+/// its batch: the reaper's pidfd is `io_set_batch_last`, and the SIGCHLD
+/// fallback is a signal, which loop-core runs last too, as libuv's
+/// `uv__io_poll` runs its signal watcher). So the last data and EOF of
+/// the child's pipes, which the kernel makes ready just before the exit,
+/// come before `exit` even when the pidfd was registered first (a child
+/// that ended before `spawn` returned).
+fn on_exit<D: 'static>(lp: &mut Loop<D>, d: &mut D, c: ChildProcess, status: i64, signal: i32) {
     let Some(st) = get(lp, c) else { return };
     let p = st.process.take();
     if let Some(p) = p {
@@ -485,7 +484,7 @@ fn on_exit<D: 'static>(lp: &mut Loop<D>, _: &mut D, c: ChildProcess, status: i64
     } else {
         (Some(status), None)
     };
-    lp.set_immediate(move |lp, d| exited(lp, d, c, code, sig, None));
+    exited(lp, d, c, code, sig, None);
 }
 
 /// Node's `onexit`: the codes, stdin destroyed, `'error'` (a failed

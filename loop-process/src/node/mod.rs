@@ -29,11 +29,12 @@
 //!   throws an `'error'` nobody listens to): `spawn nope ENOENT`.
 //! - `exit(code, signal)` once the child was reaped: `(Some(code), None)`
 //!   or `(None, Some("SIGTERM"))`. Before it, stdin is destroyed (Node's
-//!   `this.stdin.destroy()`). It runs in the check phase of the iteration
-//!   whose poll saw the exit, after every I/O callback of that poll: Node
-//!   learns of an exit from SIGCHLD, which libuv handles after the other
-//!   events of a poll, so the child's last data and EOF (made ready by
-//!   the kernel just before the exit) come first.
+//!   `this.stdin.destroy()`). It runs in the poll phase, after every other
+//!   event of its poll batch: Node learns of an exit from SIGCHLD, which
+//!   libuv handles after the other events of a poll, and loop-core runs
+//!   the reaper's pidfd (and its SIGCHLD watcher) there too, so the
+//!   child's last data and EOF (made ready by the kernel just before the
+//!   exit) come first.
 //! - `close(code, signal)` once the exit happened **and** every readable
 //!   pipe (stdout, stderr, extra pipes) has closed **and** the IPC channel
 //!   was closed by the child: Node's `_closesNeeded` count, incremented by
@@ -53,9 +54,6 @@
 //! - stdout and stderr always flow: data read with no `on_data` handler
 //!   is dropped, not kept until one is set (Node buffers it and, after
 //!   `exit`, resumes the streams nobody reads: `flushStdio`).
-//! - `exit` runs in the check phase (see above) rather than at the end of
-//!   the poll phase: an immediate queued by a callback of the same poll
-//!   runs before it.
 //! - `kill` takes a signal number; a failure other than `ESRCH`,
 //!   `EINVAL` and `ENOSYS` goes to `on_error` on the next tick (Node
 //!   emits it before `kill` returns).

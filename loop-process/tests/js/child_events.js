@@ -46,6 +46,14 @@ const scenarios = {
     watch(c, ['stdout', 'stderr']);
     waitForExit(c.pid);
   },
+  // The same child, with an immediate queued from stdout's data handler:
+  // the exit, in the poll phase, comes before it (the check phase).
+  sh_immediate() {
+    const c = spawn('sh', ['-c', 'echo out; echo err >&2; exit 3']);
+    watch(c, ['stdout', 'stderr']);
+    c.stdout.on('data', () => setImmediate(() => log('immediate')));
+    waitForExit(c.pid);
+  },
   // SIGTERM; kill() again after the exit is false.
   term() {
     const c = spawn('sleep', ['10'], { stdio: 'ignore' });
