@@ -76,7 +76,19 @@ process.argv = argv;
 process.argv0 = argv[0];
 process.execPath = execPath;
 process.execArgv = [];
-process.env = env;
+// Node's env is an exotic object whose values are strings: assignment
+// coerces (`process.env.X = 1` reads back '1').
+process.env = new Proxy(env, {
+  set(target, key, value) {
+    if (typeof key === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
+    target[key] = String(value);
+    return true;
+  },
+  defineProperty(target, key, desc) {
+    if ('value' in desc) target[key] = String(desc.value);
+    return true;
+  },
+});
 process.exitCode = undefined;
 process.pid = natives.pid;
 process.ppid = natives.ppid;
@@ -241,7 +253,9 @@ function queueMicrotask(callback) {
     try {
       callback();
     } catch (e) {
-      onUncaught(e);
+      // Node catches it too and rethrows it with triggerUncaughtException:
+      // its report points where the error was made, not at the throw.
+      onUncaught(e, 'uncaughtException', false);
     }
   });
 }
@@ -525,25 +539,36 @@ console.groupCollapsed = console.group;
 // What Node prints for a fatal exception (to stderr): where it was
 // thrown (file, line, the line itself, a caret), the error as inspect
 // shows it, the version. The frames are the engine's; the caret sits
-// under the line's first character (V8 points at the throw itself).
-function sourceExcerpt(err) {
+// where V8 puts it: QuickJS's column is the constructor's name in
+// `new Error(...)`, V8's the `new`; for an exception thrown (not a
+// rejection) V8 points at the `throw` (when it is on the same line: the
+// engine only knows where the error was made).
+const kExcerpt = Symbol('excerpt');
+function sourceExcerpt(err, atThrow) {
+  if (typeof err[kExcerpt] === 'string') return err[kExcerpt];
   const stack = typeof err.stack === 'string' ? err.stack : '';
-  const m = /\(?((?:\/|[A-Za-z]:)[^():]*):(\d+)(?::\d+)?\)?\s*$/m.exec(stack.split('\n').find((l) => /:\d+/.test(l)) || '');
+  const m = /\(?((?:\/|[A-Za-z]:)[^():]*):(\d+)(?::(\d+))?\)?\s*$/m.exec(stack.split('\n').find((l) => /:\d+/.test(l)) || '');
   if (m === null) return '';
   try {
     const line = natives.readFile(m[1]).split('\n')[Number(m[2]) - 1];
     if (line === undefined) return '';
-    const indent = line.length - line.trimStart().length;
-    return `${m[1]}:${m[2]}\n${line}\n${' '.repeat(indent)}^\n\n`;
+    let col = line.length - line.trimStart().length;
+    if (m[3] !== undefined && Number(m[3]) - 1 < line.length) {
+      col = Number(m[3]) - 1;
+      if (line.slice(0, col).endsWith('new ')) col -= 4;
+      const before = line.slice(0, col);
+      if (atThrow && /\bthrow\s+$/.test(before)) col = before.search(/\bthrow\s+$/);
+    }
+    return `${m[1]}:${m[2]}\n${line}\n${' '.repeat(col)}^\n\n`;
   } catch (e) {
     return '';
   }
 }
 
-function fatalText(err) {
+function fatalText(err, atThrow) {
   let text;
   if (isError(err)) {
-    text = sourceExcerpt(err) + inspect(err);
+    text = sourceExcerpt(err, atThrow) + inspect(err);
   } else {
     text = `Uncaught ${inspect(err)}\n` +
       '(Use `node --trace-uncaught ...` to show where the exception was thrown)';
@@ -551,7 +576,7 @@ function fatalText(err) {
   return `${text}\n\nNode.js ${process.version}\n`;
 }
 
-function onUncaught(err, origin = 'uncaughtException') {
+function onUncaught(err, origin = 'uncaughtException', atThrow = true) {
   if (process.listenerCount('uncaughtException') > 0) {
     try {
       process.emit('uncaughtException', err, origin);
@@ -562,7 +587,7 @@ function onUncaught(err, origin = 'uncaughtException') {
   }
   let text;
   try {
-    text = fatalText(err);
+    text = fatalText(err, atThrow && origin === 'uncaughtException');
   } catch (e) {
     text = `${String(err)}\n`;
   }
@@ -593,8 +618,20 @@ function unhandledRejectionError(reason) {
     `with .catch(). The promise rejected with the reason "${inspect(reason)}".`);
   err.code = 'ERR_UNHANDLED_REJECTION';
   Object.defineProperty(err, 'name', { value: 'UnhandledPromiseRejection', configurable: true, writable: true });
-  // Node's has no frames (it is made in processPromiseRejections).
-  Object.defineProperty(err, 'stack', { value: `UnhandledPromiseRejection: ${err.message}`, configurable: true, writable: true });
+  // Node's is made in processPromiseRejections: its frames and the
+  // excerpt above it are Node's internals (the first frames, which do
+  // not depend on where the rejection came from).
+  Object.defineProperty(err, 'stack', {
+    value: `UnhandledPromiseRejection: ${err.message}\n` +
+      '    at throwUnhandledRejectionsMode (node:internal/process/promises:389:7)\n' +
+      '    at processPromiseRejections (node:internal/process/promises:470:17)\n' +
+      '    at processTicksAndRejections (node:internal/process/task_queues:96:32)',
+    configurable: true,
+    writable: true,
+  });
+  Object.defineProperty(err, kExcerpt, {
+    value: 'node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n',
+  });
   return err;
 }
 
