@@ -7,7 +7,7 @@
 //
 // Invariants:
 // - Every callback the loop runs is found here by id (ticks in FIFO order,
-//   timers and immediates in maps); the host schedules loop-core's own
+//   timers in a map, immediates in a FIFO); the host schedules loop-core's own
 //   tick, timer and immediate for each, so ordering is the loop's.
 // - `entry` never lets an exception out: an uncaught one goes through
 //   onUncaught (Node's process._fatalException).
@@ -167,11 +167,21 @@ function doEmitWarning(warning) {
 //   host (`entry`'s end).
 // A tick chain thus runs as one loop-core tick, without a crossing per
 // tick; ordering is loop-core's, tick for tick.
-let tickQueue = []; // cb, args, segment, cb, args, segment, ...
+//
+// The FIFO is a ring of slot pairs (callback, arguments or undefined),
+// as Node's FixedQueue: no allocation and no array resizing per tick, the
+// segments kept apart (`segStarts`, the ring positions where the pending
+// segments begin; `segStop`, where the running one ends, -1 while it is
+// the last), not stored per tick. This is the hot path of a tick chain:
+// every operation here runs once per tick (see docs/js.md, Speed).
+let tickRing = new Array(2048).fill(undefined);
+let tickMask = 2047;
 let tickHead = 0;
+let tickTail = 0;
+const segStarts = [];
+let segStop = -1;
+let ticksRunning = false;
 let needNewSegment = true;
-let openSegment = 0;
-let lastSegment = 0;
 
 // `process._exiting` as a plain variable too (this runs once per tick).
 let exiting = false;
@@ -185,44 +195,75 @@ Object.defineProperty(process, '_exiting', {
 function nextTick(callback, ...args) {
   if (typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
   if (exiting) return;
-  if (needNewSegment) {
-    needNewSegment = false;
-    openSegment = ++lastSegment;
-    scheduleTick();
-  }
-  tickQueue.push(callback, args.length === 0 ? undefined : args, openSegment);
+  if (needNewSegment) openSegment();
+  const t = tickTail;
+  tickRing[t] = callback;
+  if (args.length !== 0) tickRing[t + 1] = args;
+  tickTail = (t + 2) & tickMask;
+  if (tickTail === tickHead) growTicks();
 }
 const scheduleTick = natives.nextTick;
 process.nextTick = nextTick;
 
+function openSegment() {
+  needNewSegment = false;
+  if (ticksRunning && segStop === -1) segStop = tickTail;
+  segStarts.push(tickTail);
+  scheduleTick();
+}
+
+// (`void 0`, not `undefined`, on the hot paths: QuickJS looks the
+// global `undefined` up by name each time.)
+
+// The ring is full: twice the size, its contents from position 0.
+function growTicks() {
+  const old = tickRing;
+  const n = old.length;
+  const moved = (p) => (p === -1 ? -1 : (p - tickHead) & tickMask);
+  tickRing = new Array(n * 2).fill(undefined);
+  for (let i = 0; i < n; i++) tickRing[i] = old[(tickHead + i) & tickMask];
+  for (let i = 0; i < segStarts.length; i++) segStarts[i] = moved(segStarts[i]);
+  segStop = moved(segStop);
+  tickMask = n * 2 - 1;
+  tickHead = 0;
+  tickTail = n;
+}
+
 // Runs the segment at the FIFO's head; `clean`: nothing is queued behind
 // its loop-core tick.
 function runTicks(clean) {
-  const seg = tickQueue[tickHead + 2];
-  if (clean) {
-    needNewSegment = false;
-    openSegment = seg;
-  } else {
-    needNewSegment = true;
-  }
-  while (tickHead < tickQueue.length && tickQueue[tickHead + 2] === seg) {
-    const cb = tickQueue[tickHead];
-    const args = tickQueue[tickHead + 1];
-    tickQueue[tickHead] = undefined;
-    tickQueue[tickHead + 1] = undefined;
-    tickHead += 3;
-    if (tickHead === tickQueue.length) {
-      tickQueue.length = 0;
-      tickHead = 0;
-    } else if (tickHead > 6144 && tickHead * 2 > tickQueue.length) {
-      tickQueue = tickQueue.slice(tickHead);
-      tickHead = 0;
+  segStarts.shift();
+  segStop = segStarts.length === 0 ? -1 : segStarts[0];
+  needNewSegment = !clean;
+  ticksRunning = true;
+  try {
+    for (;;) {
+      try {
+        drainSegment();
+        return;
+      } catch (e) {
+        if (!onUncaught(e)) return;
+      }
     }
-    try {
-      if (args === undefined) cb();
-      else cb(...args);
-    } catch (e) {
-      if (!onUncaught(e)) return;
+  } finally {
+    ticksRunning = false;
+  }
+}
+
+function drainSegment() {
+  while (tickHead !== tickTail && tickHead !== segStop) {
+    const h = tickHead;
+    const cb = tickRing[h];
+    const args = tickRing[h + 1];
+    tickRing[h] = void 0;
+    tickHead = (h + 2) & tickMask;
+    // (A truth test, not `=== undefined`: QuickJS compares an object
+    // with undefined on its slow path.)
+    if (!args) {
+      cb();
+    } else {
+      tickRing[h + 1] = void 0;
+      cb(...args);
     }
   }
 }
@@ -267,7 +308,6 @@ const kRefed = Symbol('refed');
 const kHasPrimitive = Symbol('kHasPrimitive');
 const timers = new Map(); // id -> Timeout, while armed
 const knownTimersById = Object.create(null);
-const immediates = new Map(); // id -> Immediate, while queued
 let nextAsyncId = 2;
 
 function coerceDelay(after) {
@@ -282,6 +322,22 @@ function coerceDelay(after) {
   return after;
 }
 
+// QuickJS frees a shape nobody uses: without these, every Immediate
+// (and Timeout) would build its chain of shapes, the empty one and one
+// per property added, anew. One object per step of the constructor
+// keeps each shape alive (a fifth less per construction). They hang on
+// the class itself (a hidden symbol): a bootstrap variable no function
+// still uses would be freed with the bootstrap's scope.
+const kShapes = Symbol('shapes');
+function anchorShapes(proto, keys) {
+  const keep = [];
+  for (let i = 0; i <= keys.length; i++) {
+    const o = Object.create(proto);
+    for (let j = 0; j < i; j++) o[keys[j]] = null;
+    keep.push(o);
+  }
+  Object.defineProperty(proto.constructor, kShapes, { value: keep });
+}
 class Timeout {
   constructor(callback, after, args, isRepeat) {
     after = coerceDelay(after);
@@ -344,6 +400,9 @@ class Timeout {
   }
 }
 
+anchorShapes(Timeout.prototype, ['_idleTimeout', '_onTimeout', '_timerArgs', '_repeat', '_destroyed', kRefed,
+  kHasPrimitive, kId]);
+
 function unenroll(t) {
   if (t._destroyed) return;
   t._destroyed = true;
@@ -400,6 +459,14 @@ function clearTimeout(timer) {
 }
 const clearInterval = clearTimeout;
 
+// Immediates waiting for the check phase, in the order loop-core runs
+// them (FIFO: it runs immediates in the order they were set). A cleared
+// one stays in its slot, destroyed, until the FIFO passes it (or a
+// compaction drops it), so running one needs no lookup by id.
+let immQueue = [];
+let immHead = 0;
+let immCleared = 0;
+
 class Immediate {
   constructor(callback, args) {
     this._idleNext = null;
@@ -408,9 +475,10 @@ class Immediate {
     this._argv = args;
     this._destroyed = false;
     this[kRefed] = true;
-    this[kId] = nextAsyncId++;
-    immediates.set(this[kId], this);
-    natives.setImmediate(this[kId]);
+    const id = nextAsyncId++;
+    this[kId] = id;
+    immQueue.push(this);
+    natives.setImmediate(id);
   }
 
   ref() {
@@ -434,28 +502,67 @@ class Immediate {
   }
 }
 
+anchorShapes(Immediate.prototype, ['_idleNext', '_idlePrev', '_onImmediate', '_argv', '_destroyed', kRefed, kId]);
+
 function runImmediate(id) {
-  const im = immediates.get(id);
-  if (im === undefined) return;
-  immediates.delete(id);
+  let im;
+  for (;;) {
+    if (immHead === immQueue.length) return;
+    im = immQueue[immHead];
+    if (!im._destroyed && im[kId] !== id) {
+      // Not at the head (loop-core runs them in the order they were
+      // set, so this does not happen): found where it is instead.
+      im = takeImmediate(id);
+      if (im === void 0) return;
+      break;
+    }
+    immQueue[immHead] = void 0;
+    immHead++;
+    if (!im._destroyed) break;
+    immCleared--;
+  }
+  if (immHead === immQueue.length) {
+    immQueue.length = 0;
+    immHead = 0;
+  } else if (immHead > 1024 && immHead * 2 > immQueue.length) {
+    immQueue = immQueue.slice(immHead);
+    immHead = 0;
+  }
   im._destroyed = true;
   const cb = im._onImmediate;
   if (typeof cb !== 'function') return;
   const args = im._argv;
-  if (args === undefined) cb.call(im);
+  if (!args) cb.call(im);
   else cb.apply(im, args);
 }
 
+function takeImmediate(id) {
+  for (let i = immHead; i < immQueue.length; i++) {
+    const im = immQueue[i];
+    if (im !== void 0 && !im._destroyed && im[kId] === id) {
+      immQueue.splice(i, 1);
+      return im;
+    }
+  }
+  return void 0;
+}
+
 function setImmediate(callback, ...args) {
-  validateFunction(callback, 'callback');
-  return new Immediate(callback, args.length === 0 ? undefined : args);
+  if (typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
+  return new Immediate(callback, args.length === 0 ? void 0 : args);
 }
 function clearImmediate(im) {
   if (!im || im._destroyed || !(im instanceof Immediate)) return;
   im._destroyed = true;
   im._onImmediate = null;
-  immediates.delete(im[kId]);
   natives.clearImmediate(im[kId]);
+  // Cleared ones are dropped when the FIFO passes them; many cleared and
+  // none run (an immediate set and cleared by every timer) would pile up.
+  if (++immCleared > 1024 && immCleared * 2 > immQueue.length - immHead) {
+    immQueue = immQueue.slice(immHead).filter((x) => !x._destroyed);
+    immHead = 0;
+    immCleared = 0;
+  }
 }
 
 const timersPromises = {

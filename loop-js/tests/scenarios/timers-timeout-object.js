@@ -21,7 +21,7 @@ log.push(`unrefd hasRef ${unrefd.hasRef()}`);
 let n = 0;
 const iv = setInterval(() => {
   log.push(`interval ${++n} hasRef ${iv.hasRef()}`);
-  if (n === 3) clearInterval(iv);
+  if (n === 2) clearInterval(iv);
 }, 20);
 const reref = setTimeout(() => log.push('reref fired (unref then ref)'), 90);
 reref.unref().ref();
