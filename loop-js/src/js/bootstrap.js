@@ -460,9 +460,10 @@ function clearTimeout(timer) {
 const clearInterval = clearTimeout;
 
 // Immediates waiting for the check phase, in the order loop-core runs
-// them (FIFO: it runs immediates in the order they were set). A cleared
-// one stays in its slot, destroyed, until the FIFO passes it (or a
-// compaction drops it), so running one needs no lookup by id.
+// them (FIFO: it runs immediates in the order they were set), as slot
+// pairs (id, Immediate). A cleared one stays in its slots, destroyed,
+// until the FIFO passes it (or a compaction drops it), so running one
+// needs no lookup by id.
 let immQueue = [];
 let immHead = 0;
 let immCleared = 0;
@@ -477,7 +478,7 @@ class Immediate {
     this[kRefed] = true;
     const id = nextAsyncId++;
     this[kId] = id;
-    immQueue.push(this);
+    immQueue.push(id, this);
     natives.setImmediate(id);
   }
 
@@ -507,24 +508,25 @@ anchorShapes(Immediate.prototype, ['_idleNext', '_idlePrev', '_onImmediate', '_a
 function runImmediate(id) {
   let im;
   for (;;) {
-    if (immHead === immQueue.length) return;
-    im = immQueue[immHead];
-    if (!im._destroyed && im[kId] !== id) {
+    const h = immHead;
+    if (h === immQueue.length) return;
+    im = immQueue[h + 1];
+    if (immQueue[h] !== id && !im._destroyed) {
       // Not at the head (loop-core runs them in the order they were
       // set, so this does not happen): found where it is instead.
       im = takeImmediate(id);
       if (im === void 0) return;
       break;
     }
-    immQueue[immHead] = void 0;
-    immHead++;
+    immQueue[h] = void 0;
+    immQueue[h + 1] = void 0;
+    immHead = h + 2;
     if (!im._destroyed) break;
     immCleared--;
   }
-  if (immHead === immQueue.length) {
-    immQueue.length = 0;
-    immHead = 0;
-  } else if (immHead > 1024 && immHead * 2 > immQueue.length) {
+  // The slots run are dropped a thousand at a time (not one by one, and
+  // without resizing the array each time it empties).
+  if (immHead > 2048) {
     immQueue = immQueue.slice(immHead);
     immHead = 0;
   }
@@ -537,10 +539,10 @@ function runImmediate(id) {
 }
 
 function takeImmediate(id) {
-  for (let i = immHead; i < immQueue.length; i++) {
-    const im = immQueue[i];
-    if (im !== void 0 && !im._destroyed && im[kId] === id) {
-      immQueue.splice(i, 1);
+  for (let i = immHead; i < immQueue.length; i += 2) {
+    const im = immQueue[i + 1];
+    if (immQueue[i] === id && !im._destroyed) {
+      immQueue.splice(i, 2);
       return im;
     }
   }
@@ -558,8 +560,12 @@ function clearImmediate(im) {
   natives.clearImmediate(im[kId]);
   // Cleared ones are dropped when the FIFO passes them; many cleared and
   // none run (an immediate set and cleared by every timer) would pile up.
-  if (++immCleared > 1024 && immCleared * 2 > immQueue.length - immHead) {
-    immQueue = immQueue.slice(immHead).filter((x) => !x._destroyed);
+  if (++immCleared > 1024 && immCleared * 4 > immQueue.length - immHead) {
+    const live = [];
+    for (let i = immHead; i < immQueue.length; i += 2) {
+      if (!immQueue[i + 1]._destroyed) live.push(immQueue[i], immQueue[i + 1]);
+    }
+    immQueue = live;
     immHead = 0;
     immCleared = 0;
   }
