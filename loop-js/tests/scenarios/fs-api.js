@@ -15,9 +15,10 @@ const show = (what, err, v) => {
 };
 const f = path.join(base, 'a.txt');
 const steps = [
-  (next) => fs.mkdir(path.join(base, 'x/y/z'), { recursive: true }, (e) => { show('mkdir recursive', e); next(); }),
+  (next) => fs.mkdir(path.join(base, 'x/y/z'), { recursive: true }, (e, p) => { show('mkdir recursive', e, p); next(); }),
   (next) => fs.mkdir(path.join(base, 'x'), (e) => { show('mkdir exists', e); next(); }),
-  (next) => fs.mkdir(path.join(base, 'x'), { recursive: true }, (e) => { show('mkdir recursive exists', e); next(); }),
+  (next) => fs.mkdir(path.join(base, 'x'), { recursive: true }, (e, p) => { show('mkdir recursive exists', e, p); next(); }),
+  (next) => { console.log('mkdirSync recursive', rel(fs.mkdirSync(path.join(base, 'x/s/t'), { recursive: true }))); next(); },
   (next) => fs.mkdir(path.join(base, 'no/such/parent'), (e) => { show('mkdir no parent', e); next(); }),
   (next) => fs.writeFile(f, 'hello', (e) => { show('writeFile', e); next(); }),
   (next) => fs.appendFile(f, ' world', (e) => { show('appendFile', e); next(); }),
