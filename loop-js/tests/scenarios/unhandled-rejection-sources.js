@@ -1,7 +1,6 @@
 // A rejection from an async function in an immediate, unhandled: the
-// error (not a wrapped one) is reported; the next immediate has run
-// (rejections are processed after the drain, not at once)? No: Node
-// processes them after the immediate's own drain.
+// error itself (not a wrapped one) is reported after the immediate's own
+// drain, so the next immediate of the same check phase does not run.
 process.on('exit', (code) => console.log('exit', code));
 setImmediate(async () => {
   console.log('immediate 1');
