@@ -32,6 +32,8 @@ pub(crate) enum Out {
     Dir(Vec<Dirent>),
     Num(f64),
     Fd(Fd),
+    /// A path, or none (recursive `mkdir`'s first directory created).
+    Path(Option<String>),
 }
 
 impl From<()> for Out {
@@ -65,6 +67,48 @@ impl From<Fd> for Out {
     }
 }
 
+impl From<Option<String>> for Out {
+    fn from(p: Option<String>) -> Self {
+        Out::Path(p)
+    }
+}
+
+/// Node's recursive `mkdir`: creates what is missing and returns the
+/// first directory it created (none if all were there), looked up just
+/// before the creation as Node's `MKDirp` walks up.
+fn mkdirp(path: &str, mode: u32) -> io::Result<Option<String>> {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.into());
+    let mut first = None;
+    let mut p = abs.as_path();
+    while std::fs::symlink_metadata(p).is_err() {
+        first = Some(p.display().to_string());
+        match p.parent() {
+            Some(parent) => p = parent,
+            None => break,
+        }
+    }
+    blocking::mkdir_all(path, mode)?;
+    Ok(first)
+}
+
+/// [`mkdirp`] on the pool, completing request `id` in the poll phase.
+fn mkdir_recursive(
+    lp: &mut Loop<Host>,
+    path: String,
+    mode: u32,
+    id: u32,
+) -> std::result::Result<loop_fs::ReqId, loop_fs::Error> {
+    let finish = done::<Option<String>>(id);
+    loop_fs::queue_work(
+        lp,
+        move || mkdirp(&path, mode),
+        move |lp, h, r| {
+            let r = r.unwrap_or_else(|e| Err(io::Error::other(format!("mkdir: {e}"))));
+            finish(lp, h, r)
+        },
+    )
+}
+
 /// Bytes from a latin1 string (the JS side's encoding of a buffer).
 pub(crate) fn latin1(s: &str) -> Vec<u8> {
     s.chars().map(|c| c as u32 as u8).collect()
@@ -84,7 +128,8 @@ fn dirent_kind(k: &DirentKind) -> i32 {
 
 fn out_to_js<'js>(ctx: &Ctx<'js>, shared: &Shared, out: Out) -> Result<Value<'js>> {
     Ok(match out {
-        Out::Unit => Value::new_undefined(ctx.clone()),
+        Out::Unit | Out::Path(None) => Value::new_undefined(ctx.clone()),
+        Out::Path(Some(p)) => rquickjs::String::from_str(ctx.clone(), &p)?.into_value(),
         Out::Num(n) => Value::new_number(ctx.clone(), n),
         Out::Bytes(b) => ArrayBuffer::new(ctx.clone(), b)?.into_value(),
         Out::Fd(fd) => {
@@ -305,7 +350,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
         |ctx: Ctx<'js>, id: u32, path: String, mode: u32, recursive: bool| {
             with_loop(&ctx, |lp| {
                 if recursive {
-                    lfs::mkdir_all(lp, path, mode, done::<()>(id))
+                    mkdir_recursive(lp, path, mode, id)
                 } else {
                     lfs::mkdir(lp, path, mode, done::<()>(id))
                 }
@@ -402,7 +447,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, o: &Object<'js>, shared: Rc<Shared>) 
                 "writeFile" => sync(&ctx, &sh, blocking::write_file(s(&a), latin1(&s(&b)))),
                 "unlink" => sync(&ctx, &sh, blocking::unlink(s(&a))),
                 "rmdir" => sync(&ctx, &sh, blocking::rmdir(s(&a))),
-                "mkdir" if yes(&c) => sync(&ctx, &sh, blocking::mkdir_all(s(&a), n(&b) as u32)),
+                "mkdir" if yes(&c) => sync(&ctx, &sh, mkdirp(&s(&a), n(&b) as u32)),
                 "mkdir" => sync(&ctx, &sh, blocking::mkdir(s(&a), n(&b) as u32)),
                 "readdir" => sync(&ctx, &sh, blocking::readdir(s(&a))),
                 "rename" => sync(&ctx, &sh, blocking::rename(s(&a), s(&b))),

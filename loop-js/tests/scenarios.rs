@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::both;
+use common::{both, loop_js, run_with};
 use std::path::{Path, PathBuf};
 
 fn scripts(dir: &Path, prefix: &str) -> Vec<PathBuf> {
@@ -100,4 +100,58 @@ fn exit_codes_and_stderr() {
         ),
         "stderr: {err}"
     );
+}
+
+/// What a fatal report says before its stack frames: the source excerpt
+/// (file, line, caret), the error's first line and its properties, and
+/// any warning, with the pid masked. The frames themselves are engine's.
+fn report_head(stderr: &str) -> String {
+    let mut out = Vec::new();
+    for line in stderr.lines() {
+        if line.starts_with("    at ") || line.starts_with("Node.js ") {
+            continue;
+        }
+        let line = match line.strip_prefix("(node:") {
+            Some(rest) => match rest.split_once(')') {
+                Some((_, tail)) => format!("(node:PID){tail}"),
+                None => line.to_string(),
+            },
+            None => line.to_string(),
+        };
+        out.push(line);
+    }
+    out.join("\n")
+}
+
+/// stderr where it is deterministic: the uncaught-exception report from
+/// each source (excerpt with the caret, message, properties), the
+/// unhandled rejection of a non-error, the TimeoutOverflowWarning.
+#[test]
+fn fatal_reports_on_stderr_match_node() {
+    if !common::has_node() {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut failures = Vec::new();
+    for name in [
+        "uncaught-in-timer.js",
+        "uncaught-in-tick.js",
+        "uncaught-in-immediate.js",
+        "uncaught-in-microtask.js",
+        "uncaught-in-fs-callback.js",
+        "uncaught-in-net-callback.js",
+        "unhandled-rejection.js",
+        "unhandled-rejection-sources.js",
+        "timers-delays.js",
+    ] {
+        let f = dir.join(name);
+        let (_, node_err) = run_with(Path::new("node"), &f, &[], &dir);
+        let (_, lj_err) = run_with(&loop_js(), &f, &[], &dir);
+        let (n, l) = (report_head(&node_err), report_head(&lj_err));
+        assert!(!n.is_empty(), "{name}: node printed nothing on stderr");
+        if n != l {
+            failures.push(format!("{name}\n--- node\n{n}\n--- loop-js\n{l}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -7,7 +7,7 @@
 //
 // Invariants:
 // - Every callback the loop runs is found here by id (ticks in FIFO order,
-//   timers and immediates in maps); the host schedules loop-core's own
+//   timers in a map, immediates in a FIFO); the host schedules loop-core's own
 //   tick, timer and immediate for each, so ordering is the loop's.
 // - `entry` never lets an exception out: an uncaught one goes through
 //   onUncaught (Node's process._fatalException).
@@ -76,7 +76,19 @@ process.argv = argv;
 process.argv0 = argv[0];
 process.execPath = execPath;
 process.execArgv = [];
-process.env = env;
+// Node's env is an exotic object whose values are strings: assignment
+// coerces (`process.env.X = 1` reads back '1').
+process.env = new Proxy(env, {
+  set(target, key, value) {
+    if (typeof key === 'symbol') throw new TypeError('Cannot convert a Symbol value to a string');
+    target[key] = String(value);
+    return true;
+  },
+  defineProperty(target, key, desc) {
+    if ('value' in desc) target[key] = String(desc.value);
+    return true;
+  },
+});
 process.exitCode = undefined;
 process.pid = natives.pid;
 process.ppid = natives.ppid;
@@ -155,11 +167,21 @@ function doEmitWarning(warning) {
 //   host (`entry`'s end).
 // A tick chain thus runs as one loop-core tick, without a crossing per
 // tick; ordering is loop-core's, tick for tick.
-let tickQueue = []; // cb, args, segment, cb, args, segment, ...
+//
+// The FIFO is a ring of slot pairs (callback, arguments or undefined),
+// as Node's FixedQueue: no allocation and no array resizing per tick, the
+// segments kept apart (`segStarts`, the ring positions where the pending
+// segments begin; `segStop`, where the running one ends, -1 while it is
+// the last), not stored per tick. This is the hot path of a tick chain:
+// every operation here runs once per tick (see docs/js.md, Speed).
+let tickRing = new Array(2048).fill(undefined);
+let tickMask = 2047;
 let tickHead = 0;
+let tickTail = 0;
+const segStarts = [];
+let segStop = -1;
+let ticksRunning = false;
 let needNewSegment = true;
-let openSegment = 0;
-let lastSegment = 0;
 
 // `process._exiting` as a plain variable too (this runs once per tick).
 let exiting = false;
@@ -173,44 +195,75 @@ Object.defineProperty(process, '_exiting', {
 function nextTick(callback, ...args) {
   if (typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
   if (exiting) return;
-  if (needNewSegment) {
-    needNewSegment = false;
-    openSegment = ++lastSegment;
-    scheduleTick();
-  }
-  tickQueue.push(callback, args.length === 0 ? undefined : args, openSegment);
+  if (needNewSegment) openSegment();
+  const t = tickTail;
+  tickRing[t] = callback;
+  if (args.length !== 0) tickRing[t + 1] = args;
+  tickTail = (t + 2) & tickMask;
+  if (tickTail === tickHead) growTicks();
 }
 const scheduleTick = natives.nextTick;
 process.nextTick = nextTick;
 
+function openSegment() {
+  needNewSegment = false;
+  if (ticksRunning && segStop === -1) segStop = tickTail;
+  segStarts.push(tickTail);
+  scheduleTick();
+}
+
+// (`void 0`, not `undefined`, on the hot paths: QuickJS looks the
+// global `undefined` up by name each time.)
+
+// The ring is full: twice the size, its contents from position 0.
+function growTicks() {
+  const old = tickRing;
+  const n = old.length;
+  const moved = (p) => (p === -1 ? -1 : (p - tickHead) & tickMask);
+  tickRing = new Array(n * 2).fill(undefined);
+  for (let i = 0; i < n; i++) tickRing[i] = old[(tickHead + i) & tickMask];
+  for (let i = 0; i < segStarts.length; i++) segStarts[i] = moved(segStarts[i]);
+  segStop = moved(segStop);
+  tickMask = n * 2 - 1;
+  tickHead = 0;
+  tickTail = n;
+}
+
 // Runs the segment at the FIFO's head; `clean`: nothing is queued behind
 // its loop-core tick.
 function runTicks(clean) {
-  const seg = tickQueue[tickHead + 2];
-  if (clean) {
-    needNewSegment = false;
-    openSegment = seg;
-  } else {
-    needNewSegment = true;
-  }
-  while (tickHead < tickQueue.length && tickQueue[tickHead + 2] === seg) {
-    const cb = tickQueue[tickHead];
-    const args = tickQueue[tickHead + 1];
-    tickQueue[tickHead] = undefined;
-    tickQueue[tickHead + 1] = undefined;
-    tickHead += 3;
-    if (tickHead === tickQueue.length) {
-      tickQueue.length = 0;
-      tickHead = 0;
-    } else if (tickHead > 6144 && tickHead * 2 > tickQueue.length) {
-      tickQueue = tickQueue.slice(tickHead);
-      tickHead = 0;
+  segStarts.shift();
+  segStop = segStarts.length === 0 ? -1 : segStarts[0];
+  needNewSegment = !clean;
+  ticksRunning = true;
+  try {
+    for (;;) {
+      try {
+        drainSegment();
+        return;
+      } catch (e) {
+        if (!onUncaught(e)) return;
+      }
     }
-    try {
-      if (args === undefined) cb();
-      else cb(...args);
-    } catch (e) {
-      if (!onUncaught(e)) return;
+  } finally {
+    ticksRunning = false;
+  }
+}
+
+function drainSegment() {
+  while (tickHead !== tickTail && tickHead !== segStop) {
+    const h = tickHead;
+    const cb = tickRing[h];
+    const args = tickRing[h + 1];
+    tickRing[h] = void 0;
+    tickHead = (h + 2) & tickMask;
+    // (A truth test, not `=== undefined`: QuickJS compares an object
+    // with undefined on its slow path.)
+    if (!args) {
+      cb();
+    } else {
+      tickRing[h + 1] = void 0;
+      cb(...args);
     }
   }
 }
@@ -241,7 +294,9 @@ function queueMicrotask(callback) {
     try {
       callback();
     } catch (e) {
-      onUncaught(e);
+      // Node catches it too and rethrows it with triggerUncaughtException:
+      // its report points where the error was made, not at the throw.
+      onUncaught(e, 'uncaughtException', false);
     }
   });
 }
@@ -253,7 +308,6 @@ const kRefed = Symbol('refed');
 const kHasPrimitive = Symbol('kHasPrimitive');
 const timers = new Map(); // id -> Timeout, while armed
 const knownTimersById = Object.create(null);
-const immediates = new Map(); // id -> Immediate, while queued
 let nextAsyncId = 2;
 
 function coerceDelay(after) {
@@ -268,6 +322,22 @@ function coerceDelay(after) {
   return after;
 }
 
+// QuickJS frees a shape nobody uses: without these, every Immediate
+// (and Timeout) would build its chain of shapes, the empty one and one
+// per property added, anew. One object per step of the constructor
+// keeps each shape alive (a fifth less per construction). They hang on
+// the class itself (a hidden symbol): a bootstrap variable no function
+// still uses would be freed with the bootstrap's scope.
+const kShapes = Symbol('shapes');
+function anchorShapes(proto, keys) {
+  const keep = [];
+  for (let i = 0; i <= keys.length; i++) {
+    const o = Object.create(proto);
+    for (let j = 0; j < i; j++) o[keys[j]] = null;
+    keep.push(o);
+  }
+  Object.defineProperty(proto.constructor, kShapes, { value: keep });
+}
 class Timeout {
   constructor(callback, after, args, isRepeat) {
     after = coerceDelay(after);
@@ -330,6 +400,9 @@ class Timeout {
   }
 }
 
+anchorShapes(Timeout.prototype, ['_idleTimeout', '_onTimeout', '_timerArgs', '_repeat', '_destroyed', kRefed,
+  kHasPrimitive, kId]);
+
 function unenroll(t) {
   if (t._destroyed) return;
   t._destroyed = true;
@@ -386,6 +459,15 @@ function clearTimeout(timer) {
 }
 const clearInterval = clearTimeout;
 
+// Immediates waiting for the check phase, in the order loop-core runs
+// them (FIFO: it runs immediates in the order they were set), as slot
+// pairs (id, Immediate). A cleared one stays in its slots, destroyed,
+// until the FIFO passes it (or a compaction drops it), so running one
+// needs no lookup by id.
+let immQueue = [];
+let immHead = 0;
+let immCleared = 0;
+
 class Immediate {
   constructor(callback, args) {
     this._idleNext = null;
@@ -394,9 +476,10 @@ class Immediate {
     this._argv = args;
     this._destroyed = false;
     this[kRefed] = true;
-    this[kId] = nextAsyncId++;
-    immediates.set(this[kId], this);
-    natives.setImmediate(this[kId]);
+    const id = nextAsyncId++;
+    this[kId] = id;
+    immQueue.push(id, this);
+    natives.setImmediate(id);
   }
 
   ref() {
@@ -420,28 +503,72 @@ class Immediate {
   }
 }
 
+anchorShapes(Immediate.prototype, ['_idleNext', '_idlePrev', '_onImmediate', '_argv', '_destroyed', kRefed, kId]);
+
 function runImmediate(id) {
-  const im = immediates.get(id);
-  if (im === undefined) return;
-  immediates.delete(id);
+  let im;
+  for (;;) {
+    const h = immHead;
+    if (h === immQueue.length) return;
+    im = immQueue[h + 1];
+    if (immQueue[h] !== id && !im._destroyed) {
+      // Not at the head (loop-core runs them in the order they were
+      // set, so this does not happen): found where it is instead.
+      im = takeImmediate(id);
+      if (im === void 0) return;
+      break;
+    }
+    immQueue[h] = void 0;
+    immQueue[h + 1] = void 0;
+    immHead = h + 2;
+    if (!im._destroyed) break;
+    immCleared--;
+  }
+  // The slots run are dropped a thousand at a time (not one by one, and
+  // without resizing the array each time it empties).
+  if (immHead > 2048) {
+    immQueue = immQueue.slice(immHead);
+    immHead = 0;
+  }
   im._destroyed = true;
   const cb = im._onImmediate;
   if (typeof cb !== 'function') return;
   const args = im._argv;
-  if (args === undefined) cb.call(im);
+  if (!args) cb.call(im);
   else cb.apply(im, args);
 }
 
+function takeImmediate(id) {
+  for (let i = immHead; i < immQueue.length; i += 2) {
+    const im = immQueue[i + 1];
+    if (immQueue[i] === id && !im._destroyed) {
+      immQueue.splice(i, 2);
+      return im;
+    }
+  }
+  return void 0;
+}
+
 function setImmediate(callback, ...args) {
-  validateFunction(callback, 'callback');
-  return new Immediate(callback, args.length === 0 ? undefined : args);
+  if (typeof callback !== 'function') throw invalidArgType('callback', 'function', callback);
+  return new Immediate(callback, args.length === 0 ? void 0 : args);
 }
 function clearImmediate(im) {
   if (!im || im._destroyed || !(im instanceof Immediate)) return;
   im._destroyed = true;
   im._onImmediate = null;
-  immediates.delete(im[kId]);
   natives.clearImmediate(im[kId]);
+  // Cleared ones are dropped when the FIFO passes them; many cleared and
+  // none run (an immediate set and cleared by every timer) would pile up.
+  if (++immCleared > 1024 && immCleared * 4 > immQueue.length - immHead) {
+    const live = [];
+    for (let i = immHead; i < immQueue.length; i += 2) {
+      if (!immQueue[i + 1]._destroyed) live.push(immQueue[i], immQueue[i + 1]);
+    }
+    immQueue = live;
+    immHead = 0;
+    immCleared = 0;
+  }
 }
 
 const timersPromises = {
@@ -525,25 +652,36 @@ console.groupCollapsed = console.group;
 // What Node prints for a fatal exception (to stderr): where it was
 // thrown (file, line, the line itself, a caret), the error as inspect
 // shows it, the version. The frames are the engine's; the caret sits
-// under the line's first character (V8 points at the throw itself).
-function sourceExcerpt(err) {
+// where V8 puts it: QuickJS's column is the constructor's name in
+// `new Error(...)`, V8's the `new`; for an exception thrown (not a
+// rejection) V8 points at the `throw` (when it is on the same line: the
+// engine only knows where the error was made).
+const kExcerpt = Symbol('excerpt');
+function sourceExcerpt(err, atThrow) {
+  if (typeof err[kExcerpt] === 'string') return err[kExcerpt];
   const stack = typeof err.stack === 'string' ? err.stack : '';
-  const m = /\(?((?:\/|[A-Za-z]:)[^():]*):(\d+)(?::\d+)?\)?\s*$/m.exec(stack.split('\n').find((l) => /:\d+/.test(l)) || '');
+  const m = /\(?((?:\/|[A-Za-z]:)[^():]*):(\d+)(?::(\d+))?\)?\s*$/m.exec(stack.split('\n').find((l) => /:\d+/.test(l)) || '');
   if (m === null) return '';
   try {
     const line = natives.readFile(m[1]).split('\n')[Number(m[2]) - 1];
     if (line === undefined) return '';
-    const indent = line.length - line.trimStart().length;
-    return `${m[1]}:${m[2]}\n${line}\n${' '.repeat(indent)}^\n\n`;
+    let col = line.length - line.trimStart().length;
+    if (m[3] !== undefined && Number(m[3]) - 1 < line.length) {
+      col = Number(m[3]) - 1;
+      if (line.slice(0, col).endsWith('new ')) col -= 4;
+      const before = line.slice(0, col);
+      if (atThrow && /\bthrow\s+$/.test(before)) col = before.search(/\bthrow\s+$/);
+    }
+    return `${m[1]}:${m[2]}\n${line}\n${' '.repeat(col)}^\n\n`;
   } catch (e) {
     return '';
   }
 }
 
-function fatalText(err) {
+function fatalText(err, atThrow) {
   let text;
   if (isError(err)) {
-    text = sourceExcerpt(err) + inspect(err);
+    text = sourceExcerpt(err, atThrow) + inspect(err);
   } else {
     text = `Uncaught ${inspect(err)}\n` +
       '(Use `node --trace-uncaught ...` to show where the exception was thrown)';
@@ -551,7 +689,7 @@ function fatalText(err) {
   return `${text}\n\nNode.js ${process.version}\n`;
 }
 
-function onUncaught(err, origin = 'uncaughtException') {
+function onUncaught(err, origin = 'uncaughtException', atThrow = true) {
   if (process.listenerCount('uncaughtException') > 0) {
     try {
       process.emit('uncaughtException', err, origin);
@@ -562,7 +700,7 @@ function onUncaught(err, origin = 'uncaughtException') {
   }
   let text;
   try {
-    text = fatalText(err);
+    text = fatalText(err, atThrow && origin === 'uncaughtException');
   } catch (e) {
     text = `${String(err)}\n`;
   }
@@ -593,8 +731,20 @@ function unhandledRejectionError(reason) {
     `with .catch(). The promise rejected with the reason "${inspect(reason)}".`);
   err.code = 'ERR_UNHANDLED_REJECTION';
   Object.defineProperty(err, 'name', { value: 'UnhandledPromiseRejection', configurable: true, writable: true });
-  // Node's has no frames (it is made in processPromiseRejections).
-  Object.defineProperty(err, 'stack', { value: `UnhandledPromiseRejection: ${err.message}`, configurable: true, writable: true });
+  // Node's is made in processPromiseRejections: its frames and the
+  // excerpt above it are Node's internals (the first frames, which do
+  // not depend on where the rejection came from).
+  Object.defineProperty(err, 'stack', {
+    value: `UnhandledPromiseRejection: ${err.message}\n` +
+      '    at throwUnhandledRejectionsMode (node:internal/process/promises:389:7)\n' +
+      '    at processPromiseRejections (node:internal/process/promises:470:17)\n' +
+      '    at processTicksAndRejections (node:internal/process/task_queues:96:32)',
+    configurable: true,
+    writable: true,
+  });
+  Object.defineProperty(err, kExcerpt, {
+    value: 'node:internal/process/promises:389\n      new UnhandledPromiseRejection(reason);\n      ^\n\n',
+  });
   return err;
 }
 

@@ -262,6 +262,105 @@ class Buffer extends Uint8Array {
 }
 Buffer.poolSize = 8192;
 
+// indexOf / lastIndexOf / includes with Node's needles: a number (a
+// byte), a string (encoded), a Buffer or Uint8Array.
+function needleBytes(value, enc) {
+  if (typeof value === 'number') return null;
+  if (typeof value === 'string') return encodeString(value, normEncoding(enc) || 'utf8');
+  if (value instanceof Uint8Array) return value;
+  throw invalidArgType('value', 'number or string or an instance of Buffer or Uint8Array', value);
+}
+function bufferIndexOf(buf, value, byteOffset, enc, last) {
+  if (typeof byteOffset === 'string') { enc = byteOffset; byteOffset = undefined; }
+  let from = byteOffset === undefined ? (last ? buf.length : 0) : Number(byteOffset) | 0;
+  if (from < 0) from += buf.length;
+  const needle = needleBytes(value, enc);
+  if (needle === null) {
+    const b = value & 0xff;
+    if (last) return Uint8Array.prototype.lastIndexOf.call(buf, b, Math.min(from, buf.length - 1));
+    return Uint8Array.prototype.indexOf.call(buf, b, Math.max(from, 0));
+  }
+  const n = needle.length;
+  if (last) {
+    for (let i = Math.min(from, buf.length - n); i >= 0; i--) if (matchAt(buf, needle, i)) return i;
+    return -1;
+  }
+  if (n === 0) return Math.min(Math.max(from, 0), buf.length);
+  for (let i = Math.max(from, 0); i + n <= buf.length; i++) if (matchAt(buf, needle, i)) return i;
+  return -1;
+}
+function matchAt(buf, needle, i) {
+  for (let j = 0; j < needle.length; j++) if (buf[i + j] !== needle[j]) return false;
+  return true;
+}
+Buffer.prototype.indexOf = function indexOf(value, byteOffset, enc) {
+  return bufferIndexOf(this, value, byteOffset, enc, false);
+};
+Buffer.prototype.lastIndexOf = function lastIndexOf(value, byteOffset, enc) {
+  return bufferIndexOf(this, value, byteOffset, enc, true);
+};
+Buffer.prototype.includes = function includes(value, byteOffset, enc) {
+  return bufferIndexOf(this, value, byteOffset, enc, false) !== -1;
+};
+
+// The fixed-width readers and writers (readUInt16LE, writeInt32BE,
+// readDoubleLE, readBigUInt64BE...), over a DataView; out-of-range
+// offsets throw Node's ERR_OUT_OF_RANGE.
+function outOfRange(name, range, received) {
+  return nodeError(RangeError, 'ERR_OUT_OF_RANGE',
+    `The value of "${name}" is out of range. It must be ${range}. Received ${received}`);
+}
+function checkOffset(buf, offset, size) {
+  if (offset === undefined) offset = 0;
+  if (typeof offset !== 'number') throw invalidArgType('offset', 'number', offset);
+  if (!Number.isInteger(offset)) throw outOfRange('offset', 'an integer', offset);
+  if (offset < 0 || offset + size > buf.length) {
+    if (buf.length - size < 0) {
+      throw nodeError(RangeError, 'ERR_BUFFER_OUT_OF_BOUNDS', 'Attempt to access memory outside buffer bounds');
+    }
+    throw outOfRange('offset', `>= 0 and <= ${buf.length - size}`, offset);
+  }
+  return offset;
+}
+function viewOf(buf) {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+for (const [name, size, get, set, min, max] of [
+  ['UInt8', 1, 'getUint8', 'setUint8', 0, 255],
+  ['Int8', 1, 'getInt8', 'setInt8', -128, 127],
+  ['UInt16', 2, 'getUint16', 'setUint16', 0, 65535],
+  ['Int16', 2, 'getInt16', 'setInt16', -32768, 32767],
+  ['UInt32', 4, 'getUint32', 'setUint32', 0, 4294967295],
+  ['Int32', 4, 'getInt32', 'setInt32', -2147483648, 2147483647],
+  ['Float', 4, 'getFloat32', 'setFloat32'],
+  ['Double', 8, 'getFloat64', 'setFloat64'],
+  ['BigUInt64', 8, 'getBigUint64', 'setBigUint64'],
+  ['BigInt64', 8, 'getBigInt64', 'setBigInt64'],
+]) {
+  const ends = size === 1 ? [['', false]] : [['LE', true], ['BE', false]];
+  for (const [suffix, little] of ends) {
+    const read = function (offset) {
+      offset = checkOffset(this, offset, size);
+      return viewOf(this)[get](offset, little);
+    };
+    const write = function (value, offset) {
+      offset = checkOffset(this, offset, size);
+      if (min !== undefined) {
+        value = +value;
+        if (!(value >= min && value <= max)) {
+          throw outOfRange('value', `>= ${min} and <= ${max}`, value);
+        }
+      }
+      viewOf(this)[set](offset, value, little);
+      return offset + size;
+    };
+    for (const alias of [name, name.replace('UInt', 'Uint')]) {
+      Buffer.prototype[`read${alias}${suffix}`] = read;
+      Buffer.prototype[`write${alias}${suffix}`] = write;
+    }
+  }
+}
+
 function toBuffer(data, enc) {
   if (typeof data === 'string') return Buffer.from(data, enc);
   if (data instanceof Uint8Array) return data;

@@ -268,7 +268,7 @@ const fsModule = {
     let mode = 0o777;
     if (typeof options === 'number') mode = options;
     else if (options && options.mode !== undefined) mode = options.mode;
-    fsReq(cb, (v, done) => done(null, recursive ? undefined : undefined),
+    fsReq(cb, recursive ? (v, done) => done(null, v) : null,
       (id) => natives.fsMkdir(id, path, mode, recursive));
   },
   readdir(path, options, cb) {
@@ -384,7 +384,7 @@ const fsModule = {
   mkdirSync(path, options) {
     const recursive = typeof options === 'object' && options !== null && !!options.recursive;
     const mode = typeof options === 'number' ? options : (options && options.mode) || 0o777;
-    fsSync('mkdir', toPath(path), mode, recursive);
+    return fsSync('mkdir', toPath(path), mode, recursive);
   },
   readdirSync: (path, options) => direntList(fsSync('readdir', toPath(path)), options, toPath(path)),
   renameSync: (from, to) => { fsSync('rename', toPath(from, 'oldPath'), toPath(to, 'newPath')); },

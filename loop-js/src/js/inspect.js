@@ -154,6 +154,23 @@ function getKeys(value, showHidden, nonIndex) {
   return keys;
 }
 
+// V8 gives a sloppy-mode ordinary function own `arguments` and `caller`
+// (both null, before `prototype`); QuickJS keeps them on
+// Function.prototype only. With showHidden (`%o`), list them as V8 has
+// them: inserted into `keys`, with their descriptors returned.
+function sloppyFunctionProps(fn, keys, base) {
+  const at = keys.indexOf('prototype');
+  if (at === -1 || base.startsWith('[class') || Object.getPrototypeOf(fn) !== Function.prototype) return undefined;
+  try {
+    void fn.caller;
+  } catch (e) {
+    return undefined; // strict mode
+  }
+  keys.splice(at, 0, 'arguments', 'caller');
+  const d = { value: null, enumerable: false };
+  return { __proto__: null, arguments: d, caller: d };
+}
+
 function getFunctionBase(value, constructor, tag) {
   let src = '';
   try { src = Function.prototype.toString.call(value); } catch (e) { /* a revoked proxy */ }
@@ -255,6 +272,7 @@ function formatRaw(ctx, value, recurseTimes) {
     tag = '';
   }
   let base = '';
+  let hiddenDescs;
   let formatter = () => [];
   let braces;
   let extrasType = kObjectType;
@@ -302,6 +320,7 @@ function formatRaw(ctx, value, recurseTimes) {
       if (keys.length === 0) return `${braces[0]}}`;
     } else if (typeof value === 'function') {
       base = getFunctionBase(value, constructor, tag);
+      if (ctx.showHidden) hiddenDescs = sloppyFunctionProps(value, keys, base);
       if (keys.length === 0) return base;
     } else if (value instanceof RegExp) {
       base = RegExp.prototype.toString.call(value);
@@ -358,7 +377,8 @@ function formatRaw(ctx, value, recurseTimes) {
   ctx.currentDepth = recurseTimes;
   const output = formatter(ctx, value, recurseTimes);
   for (let i = 0; i < keys.length; i++) {
-    output.push(formatProperty(ctx, value, recurseTimes, keys[i], extrasType));
+    const desc = hiddenDescs === undefined ? undefined : hiddenDescs[keys[i]];
+    output.push(formatProperty(ctx, value, recurseTimes, keys[i], extrasType, desc));
   }
   ctx.seen.pop();
   if (ctx.circular !== undefined) {

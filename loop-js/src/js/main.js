@@ -41,10 +41,19 @@ return function entry(kind, id, a, b) {
     return 0;
   }
   needNewSegment = true;
+  if (kind === K_IMMEDIATE) {
+    // (Before the switch: one immediate chain step is one entry.)
+    try {
+      runImmediate(id);
+    } catch (e) {
+      onUncaught(e);
+    }
+    needNewSegment = true;
+    return 0;
+  }
   try {
     switch (kind) {
       case K_TIMER: return runTimer(id);
-      case K_IMMEDIATE: return runImmediate(id);
       case K_REJECTIONS: return processRejections();
       case K_BEFORE_EXIT: return void process.emit('beforeExit', process.exitCode | 0);
       case K_EXIT: return emitExit();

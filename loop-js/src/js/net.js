@@ -52,6 +52,9 @@ class Socket extends EventEmitter {
     this.connecting = false;
     this.destroyed = false;
     this._ended = false;
+    this._ending = false;
+    this._needDrain = false;
+    this._lastWrite = 0;
     this._info = undefined;
     this.on('newListener', (ev) => {
       if (ev === 'data' && this._flowing !== false) this.resume();
@@ -112,7 +115,12 @@ class Socket extends EventEmitter {
         else this._endPending = true;
         break;
       case 'drain':
-        this.emit('drain');
+        // loop-net emits it after the last write's callback; Node emits it
+        // before (afterWrite), so 'written' below already did.
+        if (this._needDrain && !this._ending) {
+          this._needDrain = false;
+          this.emit('drain');
+        }
         break;
       case 'timeout':
         this.emit('timeout');
@@ -126,6 +134,14 @@ class Socket extends EventEmitter {
       case 'written': {
         const cb = writeCbs.get(a);
         writeCbs.delete(a);
+        // Node's afterWrite: the write that empties the queue emits
+        // 'drain' (if a write returned false, and not once ending),
+        // then its callback runs.
+        if (a === this._lastWrite && b === undefined && this._needDrain && !this._ending &&
+            !this.destroyed) {
+          this._needDrain = false;
+          this.emit('drain');
+        }
         if (cb) cb(b === undefined ? null : netError(b));
         break;
       }
@@ -166,13 +182,15 @@ class Socket extends EventEmitter {
     if (buf === undefined) {
       throw invalidArgType('chunk', 'string or an instance of Buffer or Uint8Array', data);
     }
-    let cbId = 0;
-    if (typeof cb === 'function') {
-      cbId = writeCbNext++;
-      writeCbs.set(cbId, cb);
-    }
     if (!this._id) return false;
-    return natives.socketWrite(this._id, bytesToLatin1(buf), cbId);
+    // Every write has a completion, so that the one that empties the queue
+    // is known (it emits 'drain' before its callback, as in Node).
+    const cbId = writeCbNext++;
+    writeCbs.set(cbId, typeof cb === 'function' ? cb : null);
+    this._lastWrite = cbId;
+    const ok = natives.socketWrite(this._id, bytesToLatin1(buf), cbId);
+    if (!ok) this._needDrain = true;
+    return ok;
   }
 
   end(data, encoding, cb) {
@@ -180,6 +198,7 @@ class Socket extends EventEmitter {
     else if (typeof encoding === 'function') { cb = encoding; encoding = undefined; }
     if (data !== undefined && data !== null) this.write(data, encoding);
     if (typeof cb === 'function') this.once('finish', cb);
+    this._ending = true;
     if (this._id) {
       // 'finish' once what was written before the end is out.
       const fin = writeCbNext++;
