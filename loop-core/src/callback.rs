@@ -28,6 +28,13 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 /// A callback that runs once: ticks, microtasks, deferred and close callbacks.
 pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
+/// An entry of the microtask queue: a callback, or the poll of a task
+/// (named by its slot, so a wake allocates nothing).
+pub(crate) enum Micro<D> {
+    Job(Job<D>),
+    Task { index: u32, gen: u32 },
+}
+
 /// A host's microtask queue runner ([`Loop::set_host_microtasks`]).
 pub type HostMicrotasks<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 
@@ -130,7 +137,11 @@ impl<D> Loop<D> {
 
     #[inline]
     pub(crate) fn drain_guarded(&mut self, data: &mut D) {
-        if self.ticks.is_empty() && self.microtasks.is_empty() && self.host_microtasks.is_none() {
+        if self.ticks.is_empty()
+            && self.microtasks.is_empty()
+            && self.host_microtasks.is_none()
+            && !self.tasks.has_wakes()
+        {
             return;
         }
         self.drain_caught(data);
@@ -285,9 +296,26 @@ impl<D> Loop<D> {
                     return; // the rest waits for the next `run`
                 }
             }
-            while let Some(f) = self.microtasks.pop_front() {
+            loop {
+                let m = match self.microtasks.pop_front() {
+                    Some(m) => m,
+                    None if self.tasks.has_wakes() => {
+                        // Wakes made since the last microtask was queued
+                        // come after it (`task` module).
+                        self.flush_wakes();
+                        continue;
+                    }
+                    None => break,
+                };
                 self.record(CallbackKind::Microtask, None);
-                f(self, data);
+                match m {
+                    Micro::Job(f) => f(self, data),
+                    Micro::Task { index, gen } => {
+                        if let Some(fns) = self.task_fns {
+                            (fns.poll)(self, data, index, gen);
+                        }
+                    }
+                }
                 if self.unhandled.is_some() {
                     return;
                 }
@@ -298,7 +326,7 @@ impl<D> Loop<D> {
                     self.host_microtasks = Some(host);
                 }
             }
-            if self.ticks.is_empty() && self.microtasks.is_empty() {
+            if self.ticks.is_empty() && self.microtasks.is_empty() && !self.tasks.has_wakes() {
                 break;
             }
         }

@@ -91,6 +91,7 @@ mod queue;
 mod request;
 mod signal;
 mod sync;
+pub mod task;
 mod time;
 mod timer;
 mod token;
