@@ -290,3 +290,42 @@ fn spawn_from_a_task_polls_at_once() {
         ]
     );
 }
+
+/// `sleep` and `immediate` order as `setTimeout` and `setImmediate`; a
+/// dropped `sleep` clears its timer (on a manual clock that jumps to the
+/// next timer, a 10 s timer left behind would move the clock to 10 s).
+#[test]
+fn sleep_and_immediate_and_a_dropped_sleep_clears_its_timer() {
+    let (mut lp, _clock) = loop_testkit::manual_loop::<Log>(0);
+    let mut out = Log::new();
+    lp.spawn_local(&mut out, async {
+        let mut long = Box::pin(task::sleep(10_000));
+        // Polled once (armed), then dropped.
+        poll_fn(|cx| {
+            let _ = long.as_mut().poll(cx);
+            Poll::Ready(())
+        })
+        .await;
+        drop(long); // clears its timer
+        task::immediate().await;
+        log("after immediate");
+        task::sleep(5).await;
+        log("after 5 ms");
+        let t = task::with(|lp: &mut Loop<Log>, _| lp.now());
+        task::sleep_until(t + 20).await;
+        log("at +20");
+    })
+    .detach();
+    lp.set_timeout(1, |_, out| out.push("timeout 1".into()));
+    run_to_end(&mut lp, &mut out);
+    // The clock stands at 0 until the loop would sleep: the immediate first.
+    assert_eq!(
+        out,
+        ["after immediate", "timeout 1", "after 5 ms", "at +20"]
+    );
+    assert!(
+        lp.now() < 1_000,
+        "the dropped sleep's timer was cleared: now {}",
+        lp.now()
+    );
+}

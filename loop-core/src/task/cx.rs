@@ -22,13 +22,14 @@
 //! lifetime erasure behind a scope, and loop-core stays
 //! `#![forbid(unsafe_code)]`.
 
+use super::AnyLoop;
 use crate::event_loop::Loop;
 use scoped_tls_hkt::{scoped_thread_local, ReborrowMut};
 use std::any::Any;
 
 /// What a poll can reach: the loop, and the state when there is one.
 pub(crate) struct Cx<'a> {
-    lp: &'a mut (dyn Any + 'static),
+    lp: &'a mut dyn AnyLoop,
     data: Option<&'a mut (dyn Any + 'static)>,
 }
 
@@ -98,7 +99,7 @@ pub fn try_with<D: 'static, R>(f: impl FnOnce(&mut Loop<D>, &mut D) -> R) -> Opt
         return None;
     }
     CX.with(|cx| {
-        let lp = cx.lp.downcast_mut::<Loop<D>>()?;
+        let lp = cx.lp.as_any_mut().downcast_mut::<Loop<D>>()?;
         let data = cx.data?.downcast_mut::<D>()?;
         Some(f(lp, data))
     })
@@ -124,5 +125,15 @@ pub fn with_loop<D: 'static, R>(f: impl FnOnce(&mut Loop<D>) -> R) -> Option<R> 
     if !is_set() {
         return None;
     }
-    CX.with(|cx| Some(f(cx.lp.downcast_mut::<Loop<D>>()?)))
+    CX.with(|cx| Some(f(cx.lp.as_any_mut().downcast_mut::<Loop<D>>()?)))
+}
+
+/// [`with_loop`] for futures that are not generic over the state type:
+/// the loop as [`AnyLoop`]. `Some` inside a task's poll and while the loop
+/// drops a task, whatever the loop's state type.
+pub fn with_any_loop<R>(f: impl FnOnce(&mut dyn AnyLoop) -> R) -> Option<R> {
+    if !is_set() {
+        return None;
+    }
+    CX.with(|cx| Some(f(cx.lp)))
 }

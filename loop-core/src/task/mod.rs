@@ -35,6 +35,17 @@
 //!   the loop reachable through [`with_loop`]); their handles resolve to
 //!   [`JoinError::Aborted`].
 //!
+//! # Awaitables
+//!
+//! [`sleep`] / [`sleep_until`] (on the Node.js layer's timers, so they
+//! order as `setTimeout` does; a manual clock advances them),
+//! [`immediate`] (the check phase, as `setImmediate`), [`yield_now`]
+//! (one hop to the back of the microtask queue, JavaScript's
+//! `await null`), and [`JoinHandle`]. loop-fs adds its requests
+//! (`loop_fs::future`). A future of another crate reaches the loop from
+//! its `poll` (and its `Drop`) through [`with_loop`] when it knows the
+//! state type, or [`with_any_loop`] ([`AnyLoop`]) when it does not.
+//!
 //! # Where Rust differs from JavaScript
 //!
 //! Awaiting a future that is already ready does not yield in Rust: the
@@ -42,13 +53,17 @@
 //! (`await 1` queues the continuation). A Rust task that wants the hop
 //! awaits [`yield_now`] (JavaScript's `await null`).
 
+mod any_loop;
 mod cx;
 mod join;
 mod table;
+mod timer;
 mod waker;
 
-pub use cx::{try_with, with, with_loop};
+pub use any_loop::AnyLoop;
+pub use cx::{try_with, with, with_any_loop, with_loop};
 pub use join::{JoinError, JoinHandle};
+pub use timer::{immediate, sleep, sleep_until, ImmediateFuture, Sleep};
 
 pub(crate) use table::{TaskFns, Tasks};
 
