@@ -329,3 +329,38 @@ fn sleep_and_immediate_and_a_dropped_sleep_clears_its_timer() {
         lp.now()
     );
 }
+
+/// Two loops with tasks on one thread: the first owns the thread's
+/// lock-free wake queue, the second uses its locked list; both keep the
+/// FIFO rule, and neither sees the other's wakes.
+#[test]
+fn two_loops_on_one_thread_keep_their_own_order() {
+    fn program(lp: &mut Loop<Log>, out: &mut Log) {
+        lp.queue_microtask(|_, o| o.push("m1".into()));
+        lp.spawn_local(out, async {
+            log("a1");
+            task::yield_now().await;
+            log("a2");
+            task::yield_now().await;
+            log("a3");
+        })
+        .detach();
+        lp.queue_microtask(|_, o| o.push("m2".into()));
+    }
+    let want = ["a1", "m1", "a2", "m2", "a3"];
+    let (mut first, mut second) = (new_loop(), new_loop());
+    let (mut o1, mut o2) = (Log::new(), Log::new());
+    program(&mut first, &mut o1);
+    program(&mut second, &mut o2);
+    run_to_end(&mut second, &mut o2);
+    run_to_end(&mut first, &mut o1);
+    assert_eq!(o1, want);
+    assert_eq!(o2, want);
+    // The first loop's drop frees the fast queue for a loop made later.
+    drop(first);
+    let mut third = new_loop();
+    let mut o3 = Log::new();
+    program(&mut third, &mut o3);
+    run_to_end(&mut third, &mut o3);
+    assert_eq!(o3, want);
+}

@@ -29,9 +29,9 @@ use std::task::{Context, Poll, Waker};
 
 /// A task as the table sees it, whatever its output type.
 pub(crate) trait Runnable {
-    /// Polls the future, the panic caught; `Ready` once the task's result
-    /// is written (its output or its panic).
-    fn run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()>;
+    /// Polls the future with the task's waker, the panic caught; `Ready`
+    /// once the task's result is written (its output or its panic).
+    fn run(self: Pin<&mut Self>) -> Poll<()>;
     /// Whether its handle asked for an abort.
     fn is_aborted(&self) -> bool;
 }
@@ -41,14 +41,16 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: F,
         join: Completer<F::Output>,
+        waker: Waker,
     }
 }
 
 impl<F: Future> Runnable for Task<F> {
-    fn run(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn run(self: Pin<&mut Self>) -> Poll<()> {
         let this = self.project();
         let fut = this.fut;
-        match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        let mut cx = Context::from_waker(this.waker);
+        match catch_unwind(AssertUnwindSafe(|| fut.poll(&mut cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(v)) => {
                 this.join.0.complete(Ok(v));
@@ -71,8 +73,8 @@ type BoxTask = Pin<Box<dyn Runnable>>;
 
 struct Slot {
     gen: u32,
-    /// The future and its waker; `None` while polled.
-    task: Option<(BoxTask, Waker)>,
+    /// The future; `None` while polled.
+    task: Option<BoxTask>,
     header: Arc<TaskWaker>,
     repoll: bool,
 }
@@ -97,8 +99,14 @@ pub(crate) struct Tasks {
     next_gen: u32,
     /// Created with the first task.
     pub(crate) wakes: Option<Arc<Wakes>>,
-    /// Entries taken from `wakes`, reused.
-    spare: Vec<(u32, u32)>,
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        if let Some(w) = &self.wakes {
+            w.release();
+        }
+    }
 }
 
 impl Tasks {
@@ -131,14 +139,8 @@ impl<D> Loop<D> {
         let Some(w) = self.tasks.wakes.clone() else {
             return;
         };
-        let mut spare = std::mem::take(&mut self.tasks.spare);
-        w.take_into(&mut spare);
-        self.microtasks.extend(
-            spare
-                .drain(..)
-                .map(|(index, gen)| Micro::Task { index, gen }),
-        );
-        self.tasks.spare = spare;
+        let q = &mut self.microtasks;
+        w.take(|(index, gen)| q.push_back(Micro::Task { index, gen }));
     }
 
     /// The number of tasks alive (spawned, not finished, not dropped).
@@ -201,10 +203,11 @@ impl<D: 'static> Loop<D> {
         let task: BoxTask = Box::pin(Task {
             fut,
             join: Completer(Rc::clone(&inner)),
+            waker: waker.clone(),
         });
         entry.insert(Slot {
             gen,
-            task: Some((task, waker.clone())),
+            task: Some(task),
             header,
             repoll: false,
         });
@@ -240,7 +243,7 @@ impl<D: 'static> Loop<D> {
         if slot.gen != gen {
             return;
         }
-        let Some((mut task, waker)) = slot.task.take() else {
+        let Some(mut task) = slot.task.take() else {
             slot.repoll = true; // in its own poll: see the invariants
             return;
         };
@@ -249,14 +252,12 @@ impl<D: 'static> Loop<D> {
             self.finish_task(index, task);
             return;
         }
-        let r = cx::enter(self, Some(data), || {
-            task.as_mut().run(&mut Context::from_waker(&waker))
-        });
+        let r = cx::enter(self, Some(data), || task.as_mut().run());
         match r {
             Poll::Ready(()) => self.finish_task(index, task),
             Poll::Pending => {
                 let slot = &mut self.tasks.slots[index as usize];
-                slot.task = Some((task, waker));
+                slot.task = Some(task);
                 if std::mem::take(&mut slot.repoll) {
                     self.microtasks.push_back(Micro::Task { index, gen });
                 }
@@ -287,7 +288,7 @@ fn drop_all_tasks<D: 'static>(lp: &mut Loop<D>) {
     while let Some(index) = lp.tasks.slots.iter().next().map(|(i, _)| i) {
         let slot = lp.tasks.slots.remove(index);
         slot.header.done();
-        if let Some((task, _)) = slot.task {
+        if let Some(task) = slot.task {
             drop_task(lp, task);
         }
     }

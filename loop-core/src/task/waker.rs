@@ -5,7 +5,7 @@
 //!
 //! - One [`TaskWaker`] per task, allocated once at spawn (the `Arc` behind
 //!   every clone of the task's `Waker`); a wake allocates nothing (the
-//!   shared list is a `Vec` reused from wake to wake).
+//!   queues are `Vec`s reused from wake to wake).
 //! - `SCHEDULED` is set by a wake and cleared by the loop right *before*
 //!   it polls the task. Only the wake that sets it pushes the task: wakes
 //!   before the poll coalesce into one poll; a wake during the poll (or
@@ -20,30 +20,55 @@
 //!   through an internal async handle (the coalescing eventfd wake-up of
 //!   `wakeup.rs`); that handle's callback does nothing, and the drain that
 //!   follows every callback moves the list and polls.
+//! - On the loop thread a wake takes no lock: it goes to a thread-local
+//!   queue owned by the loop (the first loop with tasks on the thread;
+//!   another one there uses its locked list). Wakes from other threads
+//!   take the lock.
 //! - "The loop thread" is recognised by the address of a thread-local,
 //!   unique among live threads; a loop never moves between threads (it is
 //!   not `Send`), so its thread lives as long as it does.
 
 use crate::async_handle::AsyncSender;
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Wake;
 
 const SCHEDULED: u8 = 1;
 const DONE: u8 = 2;
 
-thread_local!(static HERE: u8 = const { 0 });
+/// A thread's fast queue of wakes, owned by the first loop with tasks on
+/// that thread (`owner`, a [`Wakes`] id; 0: free). Wakes of that loop
+/// made on its thread go here with no lock; other loops on the thread use
+/// their locked list.
+struct LocalQueue {
+    owner: usize,
+    q: Vec<(u32, u32)>,
+}
+
+thread_local!(static LOCAL: RefCell<LocalQueue> = const {
+    RefCell::new(LocalQueue { owner: 0, q: Vec::new() })
+});
 
 /// This thread's mark: the address of a thread-local.
 pub(crate) fn thread_mark() -> usize {
-    HERE.with(|h| h as *const u8 as usize)
+    LOCAL.with(|h| h as *const RefCell<LocalQueue> as usize)
 }
+
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
 /// What a loop shares with the wakers of all its tasks.
 pub(crate) struct Wakes {
+    id: usize,
+    /// Whether this loop owns its thread's [`LocalQueue`].
+    local_fast: bool,
+    /// Wakes from other threads (and from the loop thread when another
+    /// loop owns the fast queue).
     list: Mutex<Vec<(u32, u32)>>,
-    /// Whether `list` may be non-empty: the loop's fast check.
+    /// Whether `list` may be non-empty.
+    locked_any: AtomicBool,
+    /// Whether a wake may be waiting anywhere: the loop's fast check.
     any: AtomicBool,
     /// The loop's thread ([`thread_mark`]).
     thread: usize,
@@ -53,11 +78,38 @@ pub(crate) struct Wakes {
 
 impl Wakes {
     pub(crate) fn new(sender: AsyncSender) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let local_fast = LOCAL.with(|l| {
+            let mut l = l.borrow_mut();
+            if l.owner == 0 {
+                l.owner = id;
+                l.q.clear();
+                true
+            } else {
+                false
+            }
+        });
         Self {
+            id,
+            local_fast,
             list: Mutex::new(Vec::new()),
+            locked_any: AtomicBool::new(false),
             any: AtomicBool::new(false),
             thread: thread_mark(),
             sender,
+        }
+    }
+
+    /// The loop, when it drops: frees the thread's fast queue.
+    pub(crate) fn release(&self) {
+        if self.local_fast {
+            let _ = LOCAL.try_with(|l| {
+                let mut l = l.borrow_mut();
+                if l.owner == self.id {
+                    l.owner = 0;
+                    l.q.clear();
+                }
+            });
         }
     }
 
@@ -67,16 +119,38 @@ impl Wakes {
         self.any.load(Ordering::Acquire)
     }
 
-    /// The loop: appends every waiting wake to `out`, in wake order.
-    pub(crate) fn take_into(&self, out: &mut impl Extend<(u32, u32)>) {
+    /// The loop: hands every waiting wake to `f`, the loop thread's in
+    /// wake order, then those of other threads.
+    pub(crate) fn take(&self, mut f: impl FnMut((u32, u32))) {
         self.any.store(false, Ordering::Release);
-        let mut l = self.list.lock();
-        out.extend(l.drain(..));
+        if self.local_fast {
+            LOCAL.with(|l| l.borrow_mut().q.drain(..).for_each(&mut f));
+        }
+        if self.locked_any.swap(false, Ordering::AcqRel) {
+            self.list.lock().drain(..).for_each(f);
+        }
     }
 
-    fn push(&self, index: u32, gen: u32) {
+    fn push_locked(&self, index: u32, gen: u32) {
         self.list.lock().push((index, gen));
+        self.locked_any.store(true, Ordering::Release);
         self.any.store(true, Ordering::Release);
+    }
+
+    fn push_local(&self, index: u32, gen: u32) {
+        let pushed = self.local_fast
+            && LOCAL.with(|l| match l.try_borrow_mut() {
+                Ok(mut l) => {
+                    l.q.push((index, gen));
+                    true
+                }
+                Err(_) => false,
+            });
+        if pushed {
+            self.any.store(true, Ordering::Release);
+        } else {
+            self.push_locked(index, gen);
+        }
     }
 }
 
@@ -116,8 +190,10 @@ impl TaskWaker {
         if self.state.fetch_or(SCHEDULED, Ordering::AcqRel) & (SCHEDULED | DONE) != 0 {
             return; // already queued, or gone
         }
-        self.wakes.push(self.index, self.gen);
-        if thread_mark() != self.wakes.thread {
+        if thread_mark() == self.wakes.thread {
+            self.wakes.push_local(self.index, self.gen);
+        } else {
+            self.wakes.push_locked(self.index, self.gen);
             // Coalesced by the async handle; fails only once the loop is
             // dropped, and then there is nobody to wake.
             let _ = self.wakes.sender.send();
