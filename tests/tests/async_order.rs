@@ -16,7 +16,9 @@
 //!   `ready_values_do_not_yield` shows the difference against node.
 //!
 //! Timer scenarios run on a manual clock (no sleeping); their JS twins
-//! use margins of tens of ms so that node's real clock cannot reorder them.
+//! use margins of a hundred ms or more, or timers of one Node list (whose
+//! order is insertion order), so that node's real clock on a loaded
+//! machine cannot reorder them.
 //! The fs scenario runs on the real clock, as node does.
 
 use loop_core::task::{self, yield_now};
@@ -110,6 +112,11 @@ fn await_null_hops_through_the_microtask_queue() {
     );
 }
 
+/// Margins: A's chain (5 + 5 ms) ends 190 ms before B wakes, and the
+/// 300 ms timeout falls 100 ms from B's wake and from its end, so a node
+/// that starts its loop late (a loaded machine) cannot reorder them; A's
+/// first sleep and the 5 ms timeout share Node's 5 ms list, whose order is
+/// insertion order whatever the delay.
 #[test]
 fn awaits_on_timers_interleave_with_timeouts_ticks_and_microtasks() {
     async fn f(name: &'static str, ms: u64) {
@@ -128,12 +135,12 @@ fn awaits_on_timers_interleave_with_timeouts_ticks_and_microtasks() {
     let mut lp = manual();
     let mut out = Log::new();
     lp.spawn_local(&mut out, f("A", 5)).detach();
-    lp.spawn_local(&mut out, f("B", 30)).detach();
+    lp.spawn_local(&mut out, f("B", 200)).detach();
     lp.set_timeout(5, |lp, o| {
         o.push("timeout 5".into());
         lp.next_tick(|_, o| o.push("timeout tick".into()));
     });
-    lp.set_timeout(50, |_, o| o.push("timeout 50".into()));
+    lp.set_timeout(300, |_, o| o.push("timeout 300".into()));
     assert_same(
         run(lp, out),
         "async function f(name, ms) {
@@ -146,9 +153,9 @@ fn awaits_on_timers_interleave_with_timeouts_ticks_and_microtasks() {
            log(name + ' end');
          }
          f('A', 5);
-         f('B', 30);
+         f('B', 200);
          setTimeout(() => { log('timeout 5'); process.nextTick(() => log('timeout tick')); }, 5);
-         setTimeout(() => log('timeout 50'), 50);",
+         setTimeout(() => log('timeout 300'), 300);",
     );
 }
 

@@ -135,6 +135,7 @@ impl<D> Loop<D> {
     }
 
     #[cold]
+    #[inline(never)]
     fn flush_wakes_slow(&mut self) {
         let Some(w) = self.tasks.wakes.clone() else {
             return;
