@@ -11,6 +11,9 @@
 //!   before the poll coalesce into one poll; a wake during the poll (or
 //!   racing with it from another thread) sets it again and is never lost.
 //!   `DONE`, set once the task is gone, makes every later wake a no-op.
+//!   This protocol ([`TaskState`]) is checked under loom
+//!   (`scripts/check-deep.sh`; by hand: `RUSTFLAGS="--cfg loom" cargo
+//!   test -p loop-core --lib --release task::waker::loom_models`).
 //! - A wake pushes `(index, gen)` on the loop's [`Wakes`] list. The loop
 //!   moves that list to the back of its microtask queue before each
 //!   microtask it queues and whenever its microtask queue runs empty, so a
@@ -29,9 +32,9 @@
 //!   not `Send`), so its thread lives as long as it does.
 
 use crate::async_handle::AsyncSender;
-use parking_lot::Mutex;
+use crate::sync::{AtomicBool, AtomicU8, Mutex, Ordering};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::task::Wake;
 
@@ -154,11 +157,37 @@ impl Wakes {
     }
 }
 
+/// A task's `SCHEDULED` and `DONE` bits (module invariants), as a
+/// protocol of its own so that loom can check it.
+#[derive(Default)]
+pub(crate) struct TaskState(AtomicU8);
+
+impl TaskState {
+    /// A wake: whether it must push the task (it set `SCHEDULED`, and the
+    /// task is not gone).
+    #[inline]
+    pub(crate) fn wake(&self) -> bool {
+        self.0.fetch_or(SCHEDULED, Ordering::AcqRel) & (SCHEDULED | DONE) == 0
+    }
+
+    /// The loop, right before a poll: a wake from now on pushes again.
+    /// AcqRel: what a waker wrote before its wake is seen by the poll.
+    #[inline]
+    pub(crate) fn begin_poll(&self) {
+        self.0.fetch_and(!SCHEDULED, Ordering::AcqRel);
+    }
+
+    /// The loop, once the task is gone: later wakes do nothing.
+    pub(crate) fn done(&self) {
+        self.0.fetch_or(DONE, Ordering::AcqRel);
+    }
+}
+
 /// One task's waker.
 pub(crate) struct TaskWaker {
     pub(crate) index: u32,
     pub(crate) gen: u32,
-    state: AtomicU8,
+    state: TaskState,
     wakes: Arc<Wakes>,
 }
 
@@ -169,25 +198,24 @@ impl TaskWaker {
         Self {
             index,
             gen,
-            state: AtomicU8::new(0),
+            state: TaskState::default(),
             wakes,
         }
     }
 
-    /// The loop, right before a poll: a wake from now on queues again.
-    /// AcqRel: what a waker wrote before its wake is seen by the poll.
+    /// The loop, right before a poll ([`TaskState::begin_poll`]).
     #[inline]
     pub(crate) fn begin_poll(&self) {
-        self.state.fetch_and(!SCHEDULED, Ordering::AcqRel);
+        self.state.begin_poll();
     }
 
-    /// The loop, once the task is gone: later wakes do nothing.
+    /// The loop, once the task is gone ([`TaskState::done`]).
     pub(crate) fn done(&self) {
-        self.state.fetch_or(DONE, Ordering::AcqRel);
+        self.state.done();
     }
 
     fn schedule(&self) {
-        if self.state.fetch_or(SCHEDULED, Ordering::AcqRel) & (SCHEDULED | DONE) != 0 {
+        if !self.state.wake() {
             return; // already queued, or gone
         }
         if thread_mark() == self.wakes.thread {
@@ -208,5 +236,83 @@ impl Wake for TaskWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.schedule();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_models {
+    use super::TaskState;
+    use crate::sync::{Mutex, Ordering};
+    use loom::sync::atomic::AtomicUsize;
+    use loom::sync::Arc;
+    use loom::thread;
+
+    /// One task, its queue, and what wakers wrote before waking it.
+    struct Shared {
+        state: TaskState,
+        queue: Mutex<usize>,
+        msgs: AtomicUsize,
+        pushes: AtomicUsize,
+    }
+
+    /// The loop: takes a queued entry, then polls (begin_poll, then reads
+    /// the messages, as the task's poll would).
+    fn serve(s: &Shared, seen: &mut usize, polls: &mut usize) {
+        let queued = std::mem::take(&mut *s.queue.lock());
+        if queued > 0 {
+            s.state.begin_poll();
+            *polls += 1;
+            *seen = s.msgs.load(Ordering::Acquire);
+        }
+    }
+
+    /// Two threads write a message and wake the task, while the loop
+    /// serves once during and once after: every message is seen by a poll
+    /// (no lost wake), and polls never outnumber pushes (coalescing).
+    #[test]
+    fn task_wakes_are_never_lost_and_coalesce() {
+        loom::model(|| {
+            let s = Arc::new(Shared {
+                state: TaskState::default(),
+                queue: Mutex::new(0),
+                msgs: AtomicUsize::new(0),
+                pushes: AtomicUsize::new(0),
+            });
+            let wakers: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = Arc::clone(&s);
+                    thread::spawn(move || {
+                        s.msgs.fetch_add(1, Ordering::Release);
+                        if s.state.wake() {
+                            s.pushes.fetch_add(1, Ordering::Relaxed);
+                            *s.queue.lock() += 1;
+                        }
+                    })
+                })
+                .collect();
+            let (mut seen, mut polls) = (0, 0);
+            serve(&s, &mut seen, &mut polls);
+            for w in wakers {
+                w.join().unwrap();
+            }
+            serve(&s, &mut seen, &mut polls);
+            assert_eq!(seen, 2, "a wake was lost: a message no poll saw");
+            assert!(polls <= s.pushes.load(Ordering::Relaxed));
+        });
+    }
+
+    /// A wake after `done` pushes nothing.
+    #[test]
+    fn a_wake_after_done_does_nothing() {
+        loom::model(|| {
+            let s = Arc::new(TaskState::default());
+            let s2 = Arc::clone(&s);
+            let t = thread::spawn(move || s2.wake());
+            s.done();
+            // Before `done` it may push (the loop then finds the slot
+            // gone); after, never.
+            let _ = t.join().unwrap();
+            assert!(!s.wake(), "after done, no wake pushes");
+        });
     }
 }
