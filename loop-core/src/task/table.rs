@@ -137,7 +137,8 @@ impl<D> Loop<D> {
     #[cold]
     #[inline(never)]
     fn flush_wakes_slow(&mut self) {
-        let Some(w) = self.tasks.wakes.clone() else {
+        // Disjoint fields: no clone of the `Arc` (two locked instructions).
+        let Some(w) = &self.tasks.wakes else {
             return;
         };
         let q = &mut self.microtasks;

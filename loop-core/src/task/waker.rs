@@ -129,7 +129,10 @@ impl Wakes {
         if self.local_fast {
             LOCAL.with(|l| l.borrow_mut().q.drain(..).for_each(&mut f));
         }
-        if self.locked_any.swap(false, Ordering::AcqRel) {
+        // A load first: the swap (a locked instruction) only when a wake
+        // from another thread (or another loop's thread-mate) is waiting.
+        if self.locked_any.load(Ordering::Acquire) && self.locked_any.swap(false, Ordering::AcqRel)
+        {
             self.list.lock().drain(..).for_each(f);
         }
     }
@@ -140,19 +143,28 @@ impl Wakes {
         self.any.store(true, Ordering::Release);
     }
 
-    fn push_local(&self, index: u32, gen: u32) {
-        let pushed = self.local_fast
-            && LOCAL.with(|l| match l.try_borrow_mut() {
-                Ok(mut l) => {
-                    l.q.push((index, gen));
-                    true
+    /// A wake: on the loop thread into the fast queue (or the locked list
+    /// when another loop owns it); from another thread into the locked
+    /// list, then the loop is woken. One thread-local access.
+    fn push(&self, index: u32, gen: u32) {
+        let here = LOCAL.with(|l| {
+            if l as *const RefCell<LocalQueue> as usize != self.thread {
+                return false;
+            }
+            match l.try_borrow_mut() {
+                Ok(mut q) if self.local_fast => {
+                    q.q.push((index, gen));
+                    self.any.store(true, Ordering::Release);
                 }
-                Err(_) => false,
-            });
-        if pushed {
-            self.any.store(true, Ordering::Release);
-        } else {
+                _ => self.push_locked(index, gen),
+            }
+            true
+        });
+        if !here {
             self.push_locked(index, gen);
+            // Coalesced by the async handle; fails only once the loop is
+            // dropped, and then there is nobody to wake.
+            let _ = self.sender.send();
         }
     }
 }
@@ -218,14 +230,7 @@ impl TaskWaker {
         if !self.state.wake() {
             return; // already queued, or gone
         }
-        if thread_mark() == self.wakes.thread {
-            self.wakes.push_local(self.index, self.gen);
-        } else {
-            self.wakes.push_locked(self.index, self.gen);
-            // Coalesced by the async handle; fails only once the loop is
-            // dropped, and then there is nobody to wake.
-            let _ = self.wakes.sender.send();
-        }
+        self.wakes.push(self.index, self.gen);
     }
 }
 
