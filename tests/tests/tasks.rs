@@ -364,3 +364,30 @@ fn two_loops_on_one_thread_keep_their_own_order() {
     run_to_end(&mut third, &mut o3);
     assert_eq!(o3, want);
 }
+
+/// A task that wakes itself and then drains the queue from inside its own
+/// poll (a `make_callback` inside `with`) meets its own entry mid-poll:
+/// the entry is not lost, the task is polled again once the poll returns.
+#[test]
+fn a_wake_consumed_during_the_tasks_own_poll_is_not_lost() {
+    let mut lp = new_loop();
+    let mut out = Log::new();
+    let mut h = lp.spawn_local(&mut out, async {
+        let mut first = true;
+        poll_fn(|cx| {
+            if !std::mem::take(&mut first) {
+                return Poll::Ready(());
+            }
+            cx.waker().wake_by_ref();
+            task::with(|lp: &mut Loop<Log>, out| {
+                lp.make_callback(out, "test", |_, out| out.push("callback".into()));
+            });
+            Poll::Pending
+        })
+        .await;
+        log("polled again");
+    });
+    run_to_end(&mut lp, &mut out);
+    assert_eq!(out, ["callback", "polled again"]);
+    assert!(h.try_take().expect("finished").is_ok());
+}
