@@ -53,6 +53,7 @@ loom_models() { # crate filter
   return "${PIPESTATUS[0]}"
 }
 step "loom: loop-core async wake-up" loom_models loop-core wakeup::loom_models
+step "loom: loop-core task wakes" loom_models loop-core task::waker::loom_models
 step "loom: loop-fs completion queue" loom_models loop-fs notify::loom_models
 step "loom: loop-fs pool (wake rule, lingering, cancel)" loom_models loop-fs pool::loom_models
 

@@ -70,6 +70,8 @@ impl LoopBuilder {
             ticks: VecDeque::new(),
             microtasks: VecDeque::new(),
             host_microtasks: None,
+            tasks: Default::default(),
+            task_fns: None,
             node: NodeState::default(),
             metrics: Metrics::default(),
             trace: None,

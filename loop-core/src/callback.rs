@@ -28,6 +28,13 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 /// A callback that runs once: ticks, microtasks, deferred and close callbacks.
 pub type Job<D> = Box<dyn FnOnce(&mut Loop<D>, &mut D)>;
+/// An entry of the microtask queue: a callback, or the poll of a task
+/// (named by its slot, so a wake allocates nothing).
+pub(crate) enum Micro<D> {
+    Job(Job<D>),
+    Task { index: u32, gen: u32 },
+}
+
 /// A host's microtask queue runner ([`Loop::set_host_microtasks`]).
 pub type HostMicrotasks<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 
@@ -128,14 +135,20 @@ impl<D> Loop<D> {
         }
     }
 
-    #[inline]
+    /// The check after every callback: inlined, so that a callback that
+    /// queued nothing costs four loads and no call.
+    #[inline(always)]
     pub(crate) fn drain_guarded(&mut self, data: &mut D) {
-        if self.ticks.is_empty() && self.microtasks.is_empty() && self.host_microtasks.is_none() {
-            return;
+        if !self.ticks.is_empty()
+            || !self.microtasks.is_empty()
+            || self.host_microtasks.is_some()
+            || self.tasks.has_wakes()
+        {
+            self.drain_caught(data);
         }
-        self.drain_caught(data);
     }
 
+    #[inline(never)]
     fn drain_caught(&mut self, data: &mut D) {
         if let Err(p) = catch_unwind(AssertUnwindSafe(|| self.drain_ticks(data))) {
             self.panic = Some(p);
@@ -267,6 +280,13 @@ impl<D> Loop<D> {
         self.unhandled = Some(crate::Error::Unhandled { op, source: error });
     }
 
+    #[inline(never)]
+    fn poll_task_entry(&mut self, data: &mut D, index: u32, gen: u32) {
+        if let Some(fns) = self.task_fns {
+            (fns.poll)(self, data, index, gen);
+        }
+    }
+
     /// Drains the nextTick queue completely, then the microtask queue
     /// completely (loop-core's own, then the host's, if one is installed
     /// with [`Loop::set_host_microtasks`]), and repeats until all are
@@ -285,12 +305,23 @@ impl<D> Loop<D> {
                     return; // the rest waits for the next `run`
                 }
             }
-            while let Some(f) = self.microtasks.pop_front() {
-                self.record(CallbackKind::Microtask, None);
-                f(self, data);
-                if self.unhandled.is_some() {
-                    return;
+            loop {
+                while let Some(m) = self.microtasks.pop_front() {
+                    self.record(CallbackKind::Microtask, None);
+                    match m {
+                        Micro::Job(f) => f(self, data),
+                        Micro::Task { index, gen } => self.poll_task_entry(data, index, gen),
+                    }
+                    if self.unhandled.is_some() {
+                        return;
+                    }
                 }
+                // Wakes made since the last microtask was queued come after
+                // it (`task` module).
+                if !self.tasks.has_wakes() {
+                    break;
+                }
+                self.flush_wakes();
             }
             if let Some(mut host) = self.host_microtasks.take() {
                 host(self, data);
@@ -298,7 +329,7 @@ impl<D> Loop<D> {
                     self.host_microtasks = Some(host);
                 }
             }
-            if self.ticks.is_empty() && self.microtasks.is_empty() {
+            if self.ticks.is_empty() && self.microtasks.is_empty() && !self.tasks.has_wakes() {
                 break;
             }
         }

@@ -119,7 +119,12 @@ pub struct Loop<D = ()> {
     pub(crate) async_spare: Vec<HandleId>,
     pub(crate) signals: Option<SignalState>,
     pub(crate) ticks: VecDeque<Job<D>>,
-    pub(crate) microtasks: VecDeque<Job<D>>,
+    pub(crate) microtasks: VecDeque<crate::callback::Micro<D>>,
+    /// The tasks (`task` module).
+    pub(crate) tasks: crate::task::Tasks,
+    /// How to poll and drop tasks, set with the first task, where
+    /// `D: 'static` is known (the loop itself has no such bound).
+    pub(crate) task_fns: Option<crate::task::TaskFns<D>>,
     /// The host's own microtask queue, run after `microtasks`.
     pub(crate) host_microtasks: Option<crate::callback::HostMicrotasks<D>>,
     pub(crate) node: NodeState<D>,
@@ -310,6 +315,11 @@ impl<D> Loop<D> {
 
 impl<D> Drop for Loop<D> {
     fn drop(&mut self) {
+        // Tasks first, while the loop is whole: their futures' `Drop`
+        // cancel timers and requests through `task::with_loop`.
+        if let Some(fns) = self.task_fns {
+            (fns.drop_all)(self);
+        }
         // Senders of a dropped loop get `Disconnected`.
         for (_, s) in self.handles.iter() {
             if let Body::Async(flag) = &s.body {

@@ -45,6 +45,10 @@
 //!
 //! Above and beside:
 //! - the Node.js layer ([`Loop::next_tick`], [`Loop::set_timeout`]…);
+//! - [`task`]: `async` Rust on the loop ([`Loop::spawn_local`],
+//!   [`task::JoinHandle`], [`task::sleep`], [`task::immediate`],
+//!   [`task::yield_now`], the context [`task::with`]), whose wake-ups are
+//!   microtasks (below);
 //! - `extension`: per-loop state of the crates built on loop-core
 //!   ([`Loop::extension_or_insert_with`], [`ExtKey`]);
 //! - [`errno`]: the workspace's one errno table;
@@ -58,6 +62,39 @@
 //! embedder's state `D`, passed to [`Loop::run`]. This is calloop's pattern;
 //! it avoids `Rc<RefCell<…>>` and cannot double-borrow, because the loop
 //! takes a callback out of its slot before calling it.
+//!
+//! # Tasks: async/await with JavaScript's ordering
+//!
+//! A task ([`Loop::spawn_local`]) is polled at once, as an `async
+//! function` call runs its body up to the first `await`; when woken, it is
+//! polled as a microtask, in the same FIFO as [`Loop::queue_microtask`],
+//! so its continuation runs right after the callback that woke it, where
+//! a JavaScript `await` continuation runs in Node.js. A task reaches the
+//! loop and the state while it is polled through [`task::with`].
+//!
+//! ```
+//! use loop_core::{task, Loop, RunMode};
+//!
+//! let mut lp: Loop<Vec<&str>> = Loop::new()?;
+//! let mut out = vec![];
+//! lp.spawn_local(&mut out, async {
+//!     task::with(|_, out: &mut Vec<&str>| out.push("body"));
+//!     task::yield_now().await; // JavaScript's `await null`
+//!     task::with(|_, out: &mut Vec<&str>| out.push("continuation"));
+//! })
+//! .detach();
+//! lp.queue_microtask(|_, out| out.push("microtask"));
+//! out.push("main");
+//! lp.run(RunMode::Default, &mut out)?;
+//! assert_eq!(out, ["body", "main", "continuation", "microtask"]);
+//! # Ok::<(), loop_core::Error>(())
+//! ```
+//!
+//! The task context is a scoped thread-local of the `scoped-tls-hkt`
+//! crate (the one dependency beyond the core's usual ones, with
+//! `pin-project-lite` for the task's box): it hands a poll `&mut Loop<D>`
+//! and `&mut D` for exactly its duration without unsafe code here. See
+//! docs/async.md for the model and what differs from JavaScript and tokio.
 //!
 //! # Panics
 //!
@@ -91,6 +128,7 @@ mod queue;
 mod request;
 mod signal;
 mod sync;
+pub mod task;
 mod time;
 mod timer;
 mod token;

@@ -4,10 +4,10 @@
 //! parking_lot's mutex).
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// A mutex whose `lock` returns the guard directly (parking_lot's shape),
 /// backed by loom's mutex under the model checker.

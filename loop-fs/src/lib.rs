@@ -46,6 +46,8 @@
 //!   [`cancel`] by [`ReqId`];
 //! - [`fs`]: libuv's file-system requests, callback style, and their
 //!   blocking versions in [`fs::blocking`];
+//! - [`future`]: the requests and [`queue_work`] as futures, for tasks of
+//!   `loop_core::task` (dropping one cancels its request while queued);
 //! - [`dns`]: [`dns::lookup`], `getaddrinfo` on the pool;
 //! - errors: [`Error`] (pool setup), [`CancelError`], [`WorkError`], and
 //!   [`SysError`], the Node.js-style description inside every `io::Error`
@@ -98,6 +100,7 @@ mod builder;
 pub mod dns;
 mod error;
 pub mod fs;
+pub mod future;
 mod notify;
 mod pool;
 mod sync;

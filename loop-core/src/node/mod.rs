@@ -65,7 +65,10 @@ impl<D> Loop<D> {
     /// `queueMicrotask(f)` (the queue promise reactions use): `f` runs once
     /// the nextTick queue is empty, after the current callback.
     pub fn queue_microtask(&mut self, f: impl FnOnce(&mut Loop<D>, &mut D) + 'static) {
-        self.microtasks.push_back(Box::new(f) as Job<D>);
+        // Wakes made before this call run before `f` (`task` module).
+        self.flush_wakes();
+        self.microtasks
+            .push_back(crate::callback::Micro::Job(Box::new(f) as Job<D>));
     }
 
     /// Number of queued ticks and microtasks.

@@ -15,6 +15,8 @@
 //!   the loop makes the `epoll_wait(0)` syscall every iteration, as libuv
 //!   always does (it watches fds of its own);
 //! - `next-tick`: 10,000,000 ticks, each queued by the previous; ns per tick;
+//! - `microtask`: 10,000,000 microtasks, each queued by the previous; ns
+//!   per microtask;
 //! - `immediate`: 1,000,000 immediates, each queued by the previous; ns per
 //!   immediate;
 //! - `async-wakeup`: a second thread sends, waits until the loop's callback
@@ -47,6 +49,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
     ("empty-iteration", empty_iteration),
     ("empty-iteration-fd", empty_iteration_fd),
     ("next-tick", next_tick),
+    ("microtask", microtask),
     ("immediate", immediate),
     ("async-wakeup", async_wakeup),
     ("queue-work", queue_work),
@@ -193,6 +196,16 @@ fn next_tick() -> f64 {
         }
     }
     chain(10_000_000, |lp, _| lp.next_tick(tick))
+}
+
+fn microtask() -> f64 {
+    fn job(lp: &mut Loop<Chain>, c: &mut Chain) {
+        c.ran += 1;
+        if c.ran < c.limit {
+            lp.queue_microtask(job);
+        }
+    }
+    chain(10_000_000, |lp, _| lp.queue_microtask(job))
 }
 
 fn immediate() -> f64 {
