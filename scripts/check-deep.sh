@@ -14,6 +14,8 @@
 #             new corpus entries kept in fuzz/corpus (commit them); the
 #             saved corpus is always replayed on stable by cargo test
 #             (tests/tests/fuzz_replay.rs)
+#   bad       scripts/bad-clients.sh: echo-app's bad-client list against
+#             the single-process server and a 2-process cluster
 #   soak      scripts/soak.sh for --soak S seconds (default 600)
 #
 # Ends with `N passed, N failed` and exits non-zero if anything failed.
@@ -98,6 +100,7 @@ if ((fuzz > 0)); then
   step "fuzz: ipc_framing ${fuzz}s" fuzz_target ipc_framing 2048
 fi
 
+step "bad clients: one process, then --processes 2" scripts/bad-clients.sh 2
 step "soak ${soak}s" scripts/soak.sh "$soak"
 
 echo

@@ -233,7 +233,7 @@ pub(crate) struct Worker {
     /// Scratch list of the sweep (kept to avoid allocating each time).
     expired: Vec<(usize, Stream)>,
     /// The UDP echo socket on the same port, unless `--no-udp`.
-    udp: Option<Udp>,
+    pub(crate) udp: Option<Udp>,
     /// The shutdown began: the listener is closed.
     pub(crate) draining: bool,
     /// Called once draining and the last connection has closed (a cluster
@@ -482,7 +482,13 @@ fn sweep(lp: &mut Loop<Worker>, w: &mut Worker) {
 /// it a datagram is dropped (UDP may drop; the memory stays bounded).
 pub const UDP_QUEUE: usize = 1024;
 
-fn on_datagram(lp: &mut Loop<Worker>, w: &mut Worker, u: Udp, r: loop_net::Result<Datagram<'_>>) {
+/// A datagram on a worker's UDP echo socket.
+pub(crate) fn on_datagram(
+    lp: &mut Loop<Worker>,
+    w: &mut Worker,
+    u: Udp,
+    r: loop_net::Result<Datagram<'_>>,
+) {
     udp_echo(lp, &mut w.t, u, r)
 }
 

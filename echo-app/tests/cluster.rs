@@ -95,7 +95,7 @@ fn a_cluster_echoes_byte_for_byte_over_tcp_and_udp() {
         got.len(),
         data.len()
     );
-    // UDP echo on the same port (served by the primary).
+    // UDP echo on the same port (served by the workers).
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     udp.send_to(b"ping", addr).unwrap();
@@ -115,6 +115,54 @@ fn a_cluster_echoes_byte_for_byte_over_tcp_and_udp() {
         "{last}"
     );
     assert_eq!(worker_lines(&out).len(), 2, "{out:?}");
+}
+
+/// The workers echo UDP on the socket the primary passed them (Node's
+/// `dgram.Socket` handle), the primary never reads it: with the one
+/// worker stopped no echo comes; once it runs on, the datagram the socket
+/// kept is echoed. A replacement worker gets the socket too.
+#[test]
+fn udp_is_echoed_by_the_workers_on_the_socket_passed_to_them() {
+    let (mut app, addr) = App::serve(&["--processes", "1"]);
+    let worker = children(app.pid())[0];
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let mut buf = [0u8; 16];
+    kill(worker, Signal::STOP);
+    udp.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    udp.send_to(b"held", addr).unwrap();
+    assert!(
+        udp.recv_from(&mut buf).is_err(),
+        "an echo with the only worker stopped: the primary read it"
+    );
+    kill(worker, Signal::CONT);
+    udp.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+    let (n, from) = udp
+        .recv_from(&mut buf)
+        .expect("the echo once the worker runs");
+    assert_eq!((&buf[..n], from), (&b"held"[..], addr));
+    // A replacement gets the socket too.
+    kill(worker, Signal::KILL);
+    assert!(
+        eventually(WAIT, || {
+            let now = children(app.pid());
+            now.len() == 1 && now[0] != worker
+        }),
+        "no replacement"
+    );
+    assert!(
+        app.wait_stderr("starting it again in 100 ms", WAIT),
+        "{}",
+        app.stderr()
+    );
+    let got = eventually(WAIT, || {
+        udp.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        udp.send_to(b"again", addr).unwrap();
+        matches!(udp.recv_from(&mut buf), Ok((5, _))) && &buf[..5] == b"again"
+    });
+    assert!(got, "no UDP echo from the replacement worker");
+    sigint_and_summary(&mut app);
 }
 
 #[test]

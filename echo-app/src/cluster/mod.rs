@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! primary (the process started)            worker processes (N, itself again)
+//!   binds the UDP socket ───NODE_HANDLE──►  echo datagrams on that socket
 //!   binds the TCP listener ──NODE_HANDLE──►  accept on that same socket
-//!   serves UDP echo itself                   echo, backpressure, idle sweep
+//!                                            echo, backpressure, idle sweep
 //!   SIGINT/SIGTERM, --shutdown-timeout       as a `--workers` thread does
 //!   restarts a dead worker (back-off)
 //!        ◄── ready / counts / done ────────
@@ -18,14 +19,15 @@
 //!   ([`loop_process::Channel`], `NODE_HANDLE` then `NODE_HANDLE_ACK`);
 //!   every worker accepts on it and the kernel gives each connection to
 //!   the one that accepts first. The primary never accepts.
-//! - **The primary serves UDP itself.** loop-process cannot pass a UDP
-//!   socket in Node's protocol yet (`dgram.Socket`), and `SO_REUSEPORT`
-//!   sockets per worker would let another program of the same user bind
-//!   the port too: one socket, in the primary, whose loop is otherwise
-//!   idle.
+//! - **One UDP socket too.** Unless `--no-udp`, the primary binds the UDP
+//!   echo socket on the same port and sends each worker a copy of it
+//!   before the listener (`listen-udp`, Node's `dgram.Socket` handle); the
+//!   kernel gives each datagram to one of the workers reading it. (Not
+//!   `SO_REUSEPORT` sockets per worker: they would let another program
+//!   of the same user bind the port too.) The primary never reads it.
 //! - **Messages** are JSON objects with a `cmd` ([`Msg`]), one line each
-//!   on the channel: `listen` (with the handle) and `stop` from the
-//!   primary; `ready`, `counts` (every [`COUNTS_EVERY_MS`], or the
+//!   on the channel: `listen-udp` and `listen` (each with its handle) and
+//!   `stop` from the primary; `ready`, `counts` (every [`COUNTS_EVERY_MS`], or the
 //!   `--stats` pace) and `done` (drained, with the last counts) from a
 //!   worker. The primary answers `done` by disconnecting.
 //! - **No worker outlives its channel.** A worker whose channel closes
@@ -113,6 +115,9 @@ impl Counts {
 /// A message on a cluster channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Msg {
+    /// Primary → worker, with the UDP echo socket: echo on it. Sent before
+    /// [`Msg::Listen`], so a worker that says `ready` echoes UDP too.
+    ListenUdp,
     /// Primary → worker, with the listening socket: accept on it.
     Listen,
     /// Primary → worker: stop accepting, drain, then say `Done`.
@@ -132,6 +137,7 @@ impl Msg {
     /// The JSON object sent.
     pub fn to_json(&self) -> Value {
         match self {
+            Msg::ListenUdp => json!({"cmd": "listen-udp"}),
             Msg::Listen => json!({"cmd": "listen"}),
             Msg::Stop => json!({"cmd": "stop"}),
             Msg::Ready { pid } => json!({"cmd": "ready", "pid": pid}),
@@ -144,6 +150,7 @@ impl Msg {
     pub fn from_json(v: &Value) -> Option<Msg> {
         let counts = || Counts::from_json(v.get("counts").unwrap_or(&Value::Null));
         Some(match v.get("cmd")?.as_str()? {
+            "listen-udp" => Msg::ListenUdp,
             "listen" => Msg::Listen,
             "stop" => Msg::Stop,
             "ready" => Msg::Ready {
@@ -172,6 +179,7 @@ mod tests {
             idle_ns: 7,
         };
         for m in [
+            Msg::ListenUdp,
             Msg::Listen,
             Msg::Stop,
             Msg::Ready { pid: 42 },

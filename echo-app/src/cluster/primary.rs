@@ -21,9 +21,8 @@
 
 use super::{Counts, Msg, CHANNEL_FD};
 use crate::error::{Error, Result};
-use crate::server::{self, Exit, ServeConfig, Summary, Totals};
+use crate::server::{Exit, ServeConfig, Summary};
 use loop_core::{Loop, RunMode, TimerId};
-use loop_net::{BindFlags, Udp};
 use loop_process::{spawn, Channel, Process, SendHandle, SpawnOptions, Stdio};
 use std::ffi::OsString;
 use std::io::Write;
@@ -119,8 +118,9 @@ struct Primary {
     slots: Vec<Slot>,
     /// Our copy of the listening socket (closed at the first signal).
     listener: Option<OwnedFd>,
-    udp: Option<Udp>,
-    udp_t: Totals,
+    /// Our copy of the UDP echo socket (never read here; closed at the
+    /// first signal), unless `--no-udp`.
+    udp: Option<OwnedFd>,
     exe: PathBuf,
     args: Vec<OsString>,
     listening: bool,
@@ -180,11 +180,7 @@ fn bind_listener(addr: SocketAddr) -> std::io::Result<socket2::Socket> {
 /// Binds TCP, and UDP on the same port unless `udp` is false; with port
 /// 0, picks again (a few times) when the TCP port the kernel chose is
 /// taken for UDP.
-fn bind(
-    lp: &mut Loop<Primary>,
-    addr: SocketAddr,
-    udp: bool,
-) -> Result<(OwnedFd, SocketAddr, Option<Udp>)> {
+fn bind(addr: SocketAddr, udp: bool) -> Result<(OwnedFd, SocketAddr, Option<OwnedFd>)> {
     let mut tries = 0;
     loop {
         let s = bind_listener(addr).map_err(|e| Error::io("listen", &addr, &e))?;
@@ -196,22 +192,17 @@ fn bind(
         if !udp {
             return Ok((s.into(), bound, None));
         }
-        let u = Udp::new(lp);
-        let r = u.bind(lp, bound, BindFlags::default()).and_then(|()| {
-            u.recv_start(lp, |lp, p: &mut Primary, u, r| {
-                server::udp_echo(lp, &mut p.udp_t, u, r)
-            })
-        });
-        match r {
-            Ok(()) => return Ok((s.into(), bound, Some(u))),
-            Err(e) if e.code() == "EADDRINUSE" && addr.port() == 0 && tries < 8 => {
+        // Bound with no option, as loop-net's `Udp::bind` with default
+        // flags (std sockets are close-on-exec); the workers make their
+        // copies non-blocking when they open them.
+        match std::net::UdpSocket::bind(bound) {
+            Ok(u) => return Ok((s.into(), bound, Some(u.into()))),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::AddrInUse && addr.port() == 0 && tries < 8 =>
+            {
                 tries += 1;
-                let _ = u.close(lp, |_, _| {});
             }
-            Err(e) => {
-                let _ = u.close(lp, |_, _| {});
-                return Err(Error::net(&e, &bound));
-            }
+            Err(e) => return Err(Error::io("bind UDP", &bound, &e)),
         }
     }
 }
@@ -225,6 +216,13 @@ fn start_worker(lp: &mut Loop<Primary>, p: &mut Primary, i: usize) -> Result<()>
     let copy = listener
         .try_clone()
         .map_err(|e| Error::io("dup", &"the listening socket", &e))?;
+    let udp = match &p.udp {
+        Some(u) => Some(
+            u.try_clone()
+                .map_err(|e| Error::io("dup", &"the UDP socket", &e))?,
+        ),
+        None => None,
+    };
     let slot = &mut p.slots[i];
     slot.gen += 1;
     let gen = slot.gen;
@@ -272,6 +270,16 @@ fn start_worker(lp: &mut Loop<Primary>, p: &mut Primary, i: usize) -> Result<()>
         }
     });
     p.slots[i].channel = Some(ch);
+    // The UDP socket first: a worker is ready once it has the listener,
+    // and the channel keeps the order.
+    if let Some(u) = udp {
+        if let Err(e) = ch.send_handle(lp, Msg::ListenUdp.to_json(), SendHandle::Dgram(u)) {
+            return fail(
+                lp,
+                Error::new(format!("worker {i}: send the UDP socket: {e}")),
+            );
+        }
+    }
     if let Err(e) = ch.send_handle(lp, Msg::Listen.to_json(), SendHandle::Server(copy)) {
         return fail(
             lp,
@@ -456,9 +464,7 @@ fn on_signal(lp: &mut Loop<Primary>, p: &mut Primary, signum: i32) {
     p.draining = true;
     // Our copy first: the socket closes once every worker closed its own.
     p.listener = None;
-    if let Some(u) = p.udp.take() {
-        let _ = u.close(lp, |_, _| {});
-    }
+    p.udp = None;
     for s in &mut p.slots {
         if let Some(t) = s.restart_timer.take() {
             let _ = lp.close(t, None);
@@ -555,8 +561,8 @@ fn print_stats(p: &mut Primary) {
         "stats: conns={} accepted={} bytes_in={} bytes_out={} loop_idle={pct:.1}% workers={n} accepted_per_worker={}",
         t.open,
         t.accepted,
-        t.bytes_in + p.udp_t.bytes_in,
-        t.bytes_out + p.udp_t.bytes_out,
+        t.bytes_in,
+        t.bytes_out,
         per_worker.join(","),
     );
     let _ = out.flush();
@@ -581,12 +587,11 @@ pub fn serve(
         lp.signal_start(h, sig, on_signal)
             .map_err(|e| Error::core("watch signals", &e))?;
     }
-    let (listener, addr, udp) = bind(&mut lp, cfg.serve.addr, cfg.serve.udp)?;
+    let (listener, addr, udp) = bind(cfg.serve.addr, cfg.serve.udp)?;
     let mut p = Primary {
         slots: (0..n).map(|_| Slot::default()).collect(),
         listener: Some(listener),
         udp,
-        udp_t: Totals::default(),
         exe: cfg.exe.clone(),
         args: cfg.worker_args.clone(),
         listening: false,
@@ -652,8 +657,8 @@ pub fn serve(
             refused: sum(|c| c.refused),
             idle_closed: sum(|c| c.idle_closed),
             open: p.forced_open.unwrap_or_else(|| sum(|c| c.open)),
-            bytes_in: sum(|c| c.bytes_in) + p.udp_t.bytes_in,
-            bytes_out: sum(|c| c.bytes_out) + p.udp_t.bytes_out,
+            bytes_in: sum(|c| c.bytes_in),
+            bytes_out: sum(|c| c.bytes_out),
             uptime: started.elapsed(),
         },
         workers,

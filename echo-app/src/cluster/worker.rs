@@ -16,7 +16,7 @@ use super::{Counts, Msg, COUNTS_EVERY_MS};
 use crate::error::{Error, Result};
 use crate::server::{self, Worker};
 use loop_core::{Loop, RunMode};
-use loop_net::Listener;
+use loop_net::{Listener, Udp};
 use loop_process::{Channel, HandleType};
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
@@ -65,6 +65,30 @@ fn drained(lp: &mut Loop<Worker>, w: &mut Worker) {
     let c = counts(lp, w);
     tracing::debug!(?c, "cluster worker drained");
     send(lp, w, Msg::Done(c));
+}
+
+/// The primary sent the UDP echo socket.
+fn on_udp(lp: &mut Loop<Worker>, w: &mut Worker, fd: std::os::fd::OwnedFd) {
+    if w.udp.is_some() || w.draining {
+        tracing::warn!("cluster: an unexpected UDP socket, closed");
+        return;
+    }
+    let u = Udp::new(lp);
+    match u
+        .open(lp, std::net::UdpSocket::from(fd))
+        .and_then(|()| u.recv_start(lp, server::on_datagram))
+    {
+        Ok(()) => w.udp = Some(u),
+        Err(e) => {
+            // The primary asked for UDP echo: a worker without it is
+            // broken, as one without its listener.
+            tracing::error!(error = %e, "cluster: the received UDP socket");
+            let _ = u.close(lp, |_, _| {});
+            if let Some(ch) = w.channel {
+                let _ = ch.disconnect(lp);
+            }
+        }
+    }
 }
 
 /// The primary sent the listening socket.
@@ -117,13 +141,14 @@ pub fn run(cfg: &WorkerConfig) -> Result<()> {
     let mut w = Worker::new(max, idle_ms, Arc::new(AtomicUsize::new(0)));
     w.channel = Some(ch);
     w.on_drained = Some(drained);
-    ch.on_handle(&mut lp, |lp, w: &mut Worker, _, m, ty, fd| {
-        if Msg::from_json(&m) == Some(Msg::Listen) {
-            on_handle(lp, w, ty, fd);
-        } else {
-            tracing::warn!(%m, "cluster: a handle with an unknown message, closed");
-        }
-    });
+    ch.on_handle(
+        &mut lp,
+        |lp, w: &mut Worker, _, m, ty, fd| match Msg::from_json(&m) {
+            Some(Msg::Listen) => on_handle(lp, w, ty, fd),
+            Some(Msg::ListenUdp) if ty == HandleType::Udp => on_udp(lp, w, fd),
+            _ => tracing::warn!(%m, ?ty, "cluster: a handle with an unknown message, closed"),
+        },
+    );
     ch.on_message(&mut lp, |lp, w: &mut Worker, _, m, _| {
         match Msg::from_json(&m) {
             Some(Msg::Stop) => {
