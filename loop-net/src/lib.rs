@@ -55,7 +55,10 @@
 //! - [`Listener`]: bind and listen (TCP with [`ListenOptions`], or a Unix
 //!   path), the connection callback, [`Listener::accept`]; accepting in a
 //!   bounded loop, and libuv's spare-fd answer to `EMFILE`;
-//! - [`Stream`]: connect (address, path, host name), `read_start` with
+//! - [`TcpSocket`] and [`UnixSocket`]: bind first, then listen or
+//!   connect from the bound address (`uv_tcp_bind`, `uv_pipe_bind`);
+//! - [`Stream`]: connect (address, path, host name; or [`Stream::new`]
+//!   first, then [`Stream::connect_to`]), `read_start` with
 //!   [`ReadEvent`]s, `write` with a queue and vectored writes, `try_write`,
 //!   `shutdown`, `close`, `close_reset`, socket options, counters;
 //! - [`Server`] and [`Socket`]: Node.js's events (`on_data`, `on_end`,
@@ -135,6 +138,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bind;
 mod error;
 mod listener;
 mod node;
@@ -144,6 +148,7 @@ mod stream;
 mod sys;
 mod udp;
 
+pub use bind::{TcpSocket, UnixSocket};
 pub use error::{Address, Error, Result};
 pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,

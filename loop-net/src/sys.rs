@@ -303,7 +303,11 @@ pub(crate) fn listen_unix(path: &Path, p: &ListenParams) -> io::Result<mio::net:
 /// A non-blocking `connect`: the socket, and whether it is connected
 /// already (`false`: `EINPROGRESS`, the outcome comes as writability).
 pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(Sock, bool)> {
-    let s = stream_socket(Domain::for_address(addr))?;
+    connect_tcp_on(stream_socket(Domain::for_address(addr))?, addr)
+}
+
+/// [`connect_tcp`] from a socket made (and maybe bound) already.
+pub(crate) fn connect_tcp_on(s: Socket, addr: SocketAddr) -> io::Result<(Sock, bool)> {
     let done = started(s.connect(&addr.into()))?;
     Ok((Sock::Tcp(mio::net::TcpStream::from_std(s.into())), done))
 }
@@ -311,9 +315,38 @@ pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(Sock, bool)> {
 /// A non-blocking `connect` to a Unix-socket path (on Linux it completes at
 /// once, or fails with `EAGAIN` when the listener's backlog is full).
 pub(crate) fn connect_unix(path: &Path) -> io::Result<(Sock, bool)> {
-    let s = stream_socket(Domain::UNIX)?;
+    connect_unix_on(stream_socket(Domain::UNIX)?, path)
+}
+
+/// [`connect_unix`] from a socket made (and maybe bound) already.
+pub(crate) fn connect_unix_on(s: Socket, path: &Path) -> io::Result<(Sock, bool)> {
     let done = started(s.connect(&SockAddr::unix(path)?))?;
     Ok((Sock::Unix(mio::net::UnixStream::from_std(s.into())), done))
+}
+
+/// A TCP socket for `bind` (`uv_tcp_bind`'s `maybe_new_socket`):
+/// `SO_REUSEADDR` as libuv sets it, and `IPV6_V6ONLY` as asked on IPv6.
+pub(crate) fn tcp_for_bind(addr: SocketAddr, ipv6_only: bool) -> io::Result<Socket> {
+    let s = stream_socket(Domain::for_address(addr))?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(ipv6_only)?;
+    }
+    Ok(s)
+}
+
+/// A bare stream socket of `domain` (libuv's `uv__socket`).
+pub(crate) fn new_stream_socket(domain: Domain) -> io::Result<Socket> {
+    stream_socket(domain)
+}
+
+/// `listen` on a socket made (and maybe bound) already.
+pub(crate) fn listen_on(s: Socket, backlog: i32) -> io::Result<ListenSock> {
+    s.listen(backlog)?;
+    Ok(match s.domain()? {
+        Domain::UNIX => ListenSock::Unix(mio::net::UnixListener::from_std(s.into())),
+        _ => ListenSock::Tcp(mio::net::TcpListener::from_std(s.into())),
+    })
 }
 
 fn started(r: io::Result<()>) -> io::Result<bool> {

@@ -79,6 +79,13 @@ const DESTROY_SOON: u16 = 1 << 10;
 /// time to libuv, and only that one (in flight) calls back with no
 /// error; the ones still in its buffer get `ERR_STREAM_DESTROYED`.
 const CANCEL_SEEN: u16 = 1 << 11;
+/// Made by [`Socket::new`]: closing keeps the id (its stream is closed
+/// with `close_keep`), so it may connect again, until `release`.
+const REUSABLE: u16 = 1 << 12;
+/// A reusable socket whose `'close'` ran: nothing of it is pending.
+const CLOSED: u16 = 1 << 13;
+/// What a new connect of a reusable socket keeps of its flags.
+const KEPT_ACROSS_CONNECTS: u16 = ALLOW_HALF_OPEN | PAUSED | REUSABLE;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -238,11 +245,119 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// `new net.Socket()`: a socket with no connection yet. Set its
+    /// handlers, then [`Socket::connect_to`] (or `connect_to_host`,
+    /// `connect_to_path`). Unlike the sockets of [`Socket::connect`] and
+    /// of a server, it **keeps its id after `'close'`**: it may connect
+    /// again, from its `on_close` handler or any time later, with its
+    /// handlers and data (Node.js allows `connect()` on a closed socket).
+    /// Its state lives until [`Socket::release`] (or the loop is dropped).
+    /// It keeps no loop alive before it connects.
+    ///
+    /// Node.js's events for it: a write before any connect fails with
+    /// `ERR_SOCKET_CLOSED` (write callback, `on_error`, then
+    /// `on_close(true)`, all on the next tick), and `destroy()` before any
+    /// connect emits `on_close(false)` on the next tick.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    /// use loop_net::{Server, ServerOptions, Socket};
+    ///
+    /// let mut lp: Loop<u32> = Loop::new()?;
+    /// let server = Server::new(&mut lp, ServerOptions::default());
+    /// server.on_connection(&mut lp, |lp, _, c| c.end_with(lp, "hi"));
+    /// server.listen(&mut lp, 0, Some("127.0.0.1"))?;
+    /// let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    ///
+    /// // Connects twice under the same id: the second time from 'close'.
+    /// let s = Socket::new(&mut lp);
+    /// s.on_data(&mut lp, |_, n, _, _| *n += 1);
+    /// s.on_close(&mut lp, move |lp, n, s, _| {
+    ///     if *n == 1 {
+    ///         s.connect_to(lp, addr).unwrap();
+    ///     } else {
+    ///         s.release(lp);
+    ///         server.close(lp);
+    ///     }
+    /// });
+    /// s.connect_to(&mut lp, addr)?;
+    /// let mut n = 0;
+    /// lp.run(RunMode::Default, &mut n)?;
+    /// assert_eq!(n, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new<D: 'static>(lp: &mut Loop<D>) -> Socket {
+        let s = Stream::new(lp);
+        let mut ns = SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK);
+        ns.flags |= REUSABLE;
+        attach(lp, ns);
+        Socket(s)
+    }
+
+    /// `socket.connect({port, host})` on a socket of [`Socket::new`], new
+    /// or closed (`'close'` ran): as [`Socket::connect`], on this id.
+    /// `EISCONN`/`EALREADY` while it has a connection or a connect in
+    /// progress; `EBADF` between `destroy` and its `'close'` (connect again
+    /// from `on_close` or later).
+    pub fn connect_to<D: 'static>(self, lp: &mut Loop<D>, addr: SocketAddr) -> Result<()> {
+        self.0.connect_to(lp, addr, on_connect)?;
+        connecting_again(lp, self.0);
+        Ok(())
+    }
+
+    /// [`Socket::connect_to`] a host name, resolved on loop-fs's pool.
+    pub fn connect_to_host<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        self.0.connect_to_host(lp, host, port, on_connect)?;
+        connecting_again(lp, self.0);
+        Ok(())
+    }
+
+    /// [`Socket::connect_to`] a Unix socket's path.
+    pub fn connect_to_path<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        self.0.connect_to_path(lp, path, on_connect)?;
+        connecting_again(lp, self.0);
+        Ok(())
+    }
+
+    /// Frees a socket of [`Socket::new`] for good: destroys it if it is
+    /// connected, and its id names nothing once its `'close'` ran (at
+    /// once if it has no connection). A no-op on other sockets' ids once
+    /// closed; on a live one of them, `destroy`.
+    pub fn release<D: 'static>(self, lp: &mut Loop<D>) {
+        let s = self.0;
+        let Some(ns) = state(lp, s) else { return };
+        ns.flags &= !REUSABLE;
+        let f = ns.flags;
+        if f & CLOSED != 0 || (f & DESTROYED == 0 && s.is_unconnected(lp)) {
+            forget(lp, s);
+        } else if f & DESTROYED == 0 {
+            destroy(lp, s, None);
+        }
+        // Else destroyed, its 'close' to come: `on_closed` frees it.
+    }
+
     /// Makes a socket of a connected stream (`new net.Socket({handle})`);
     /// it starts reading unless `paused`.
     pub fn from_stream<D: 'static>(lp: &mut Loop<D>, s: Stream, paused: bool) -> Result<Socket> {
         if !s.exists(lp) || s.is_closing(lp) {
             return Err(crate::error::bad_handle("socket"));
+        }
+        if s.is_unconnected(lp) {
+            return Err(Error::misuse(
+                "socket",
+                libc::ENOTCONN,
+                "the stream is not connected: use Socket::new and connect_to",
+            ));
         }
         if socket_ref(lp, s).is_some() {
             return Err(Error::misuse("socket", libc::EINVAL, "already a socket"));
@@ -938,13 +1053,10 @@ fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream, ok: bool) {
 
 /// The stream's close callback (close phase): the state leaves the table;
 /// `'close'`, and the server's count if the socket was closed under it
-/// rather than destroyed.
+/// rather than destroyed. A reusable socket's state stays, made ready for
+/// another connect before `'close'` (whose handler may connect again).
 fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
-    let Some(mut ns) = lp
-        .extension_mut::<super::NodeNet<D>>()
-        .and_then(|n| n.sockets.get_mut(s.slot()))
-        .and_then(|e| e.take_if(|ns| ns.stream == s))
-    else {
+    let Some(mut ns) = take_state(lp, s) else {
         return;
     };
     if ns.flags & DESTROYED == 0 {
@@ -952,9 +1064,63 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
         clear_timers(lp, &mut ns);
         uncount(lp, &mut ns);
     }
-    if let Some(mut f) = ns.h.close.take() {
-        let had_error = ns.flags & HAD_ERROR != 0;
+    let had_error = ns.flags & HAD_ERROR != 0;
+    let handler = ns.h.close.take();
+    let keep = ns.flags & REUSABLE != 0;
+    if keep {
+        ns.flags = (ns.flags & KEPT_ACROSS_CONNECTS) | DESTROYED | CLOSED;
+        ns.write_failed = None;
+        if let Some(l) = ns.lines.as_mut() {
+            *l = Lines::new(l.max());
+        }
+        attach(lp, *ns);
+    } else if s.exists(lp) && !s.is_closing(lp) {
+        // Released while closing: its stream was kept; free it too.
+        let _ = s.close(lp, |_, _| {});
+    }
+    if let Some(mut f) = handler {
         lp.make_callback(d, "socket.close", |lp, d| f(lp, d, Socket(s), had_error));
+        if let Some(ns) = state(lp, s) {
+            if ns.h.close.is_none() {
+                ns.h.close = Some(f);
+            }
+        }
+    }
+}
+
+/// `'close'` of a socket destroyed with no connection (Node's
+/// `emitCloseNT`: no handle to close), on the next tick; unless it
+/// connected again meanwhile.
+/// Node emits that `'close'` with no argument, so `had_error` is false
+/// even after an error.
+fn closed_unconnected<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
+    let unconnected = s.is_unconnected(lp);
+    let Some(ns) = state(lp, s) else { return };
+    if ns.flags & (DESTROYED | CLOSED) == DESTROYED && unconnected {
+        ns.flags &= !HAD_ERROR;
+        on_closed(lp, d, s);
+    }
+}
+
+fn take_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<Box<SocketState<D>>> {
+    lp.extension_mut::<super::NodeNet<D>>()
+        .and_then(|n| n.sockets.get_mut(s.slot()))
+        .and_then(|e| e.take_if(|ns| ns.stream == s))
+}
+
+/// A reusable socket starts a connect: its flags as a new socket's.
+fn connecting_again<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    if let Some(ns) = state(lp, s) {
+        ns.flags &= KEPT_ACROSS_CONNECTS;
+        ns.write_failed = None;
+    }
+}
+
+/// Drops a socket's state and frees its (unconnected) stream.
+fn forget<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    drop(take_state(lp, s));
+    if s.exists(lp) && !s.is_closing(lp) {
+        let _ = s.close(lp, |_, _| {});
     }
 }
 
@@ -983,6 +1149,18 @@ fn write_node<D: 'static>(
             let err = stream_destroyed();
             lp.next_tick(move |lp, d| cb(lp, d, Err(err)));
         }
+        return false;
+    }
+    if s.is_unconnected(lp) {
+        // Never connected (Node's `_writeGeneric` with no `_handle`): the
+        // callback on the next tick, and the destroy right after it.
+        let err = socket_closed();
+        lp.next_tick(move |lp, d| {
+            if let Some(cb) = cb {
+                cb(lp, d, Err(err.clone()));
+            }
+            destroy(lp, s, Some(err));
+        });
         return false;
     }
     let Some(ns) = state(lp, s) else {
@@ -1058,6 +1236,16 @@ fn stream_destroyed() -> Error {
     )
 }
 
+/// `ERR_SOCKET_CLOSED`: a write on a socket that never connected.
+fn socket_closed() -> Error {
+    Error::node(
+        "write",
+        "ERR_SOCKET_CLOSED",
+        io::ErrorKind::NotConnected,
+        "Socket is closed",
+    )
+}
+
 /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`: a write queued while connecting
 /// on a socket destroyed before it connected.
 fn closed_before_connection() -> Error {
@@ -1104,6 +1292,7 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
         ns.deadline.take(),
     ];
     let counted = ns.flags & COUNTED != 0;
+    let reusable = ns.flags & REUSABLE != 0;
     let server = ns.server;
     ns.flags &= !COUNTED;
     for t in timers.into_iter().flatten() {
@@ -1118,8 +1307,17 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
             }
         });
     }
-    if !s.is_closing(lp) {
-        let _ = s.close(lp, move |lp, d| on_closed(lp, d, s));
+    if s.is_unconnected(lp) {
+        // No connection, so no handle to close (Node's `_destroy` with no
+        // `_handle`): 'close' on the next tick, after the error's.
+        lp.next_tick(move |lp, d| closed_unconnected(lp, d, s));
+    } else if !s.is_closing(lp) {
+        let closed = move |lp: &mut Loop<D>, d: &mut D| on_closed(lp, d, s);
+        let _ = if reusable {
+            s.close_keep(lp, closed)
+        } else {
+            s.close(lp, closed)
+        };
     }
     if let (true, Some(srv)) = (counted, server) {
         server::connection_gone(lp, srv);

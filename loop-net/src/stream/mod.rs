@@ -74,6 +74,8 @@ mod connect;
 mod read;
 mod write;
 
+pub(crate) use connect::connect_prepared;
+
 use crate::error::{bad_handle, Address, Error, Result};
 use crate::state::{net, net_key, net_mut, net_ref, Net};
 use crate::sys::Sock;
@@ -166,6 +168,12 @@ const CLOSING: u32 = 1 << 10;
 const REG_READ: u32 = 1 << 11;
 /// The fd is in the epoll set with the write interest.
 const REG_WRITE: u32 = 1 << 12;
+/// Made by [`Stream::new`] (or back from [`Stream::close_keep`]) and not
+/// connected since: `connect_to` may start a connect on it.
+const UNCONNECTED: u32 = 1 << 13;
+/// Closing with [`Stream::close_keep`]: the close phase makes the entry an
+/// unconnected stream again instead of removing it.
+const KEEP: u32 = 1 << 14;
 
 pub(crate) struct StreamState<D> {
     gen: u32,
@@ -452,6 +460,12 @@ impl Stream {
     /// Whether the stream is reading.
     pub fn is_reading<D: 'static>(self, lp: &Loop<D>) -> bool {
         live_ref(lp, self).is_some_and(|st| st.flags & READING != 0)
+    }
+
+    /// Whether the stream is unconnected ([`Stream::new`], or back from
+    /// [`Stream::close_keep`]): no socket, no connect started.
+    pub fn is_unconnected<D: 'static>(self, lp: &Loop<D>) -> bool {
+        live_ref(lp, self).is_some_and(|st| st.flags & UNCONNECTED != 0)
     }
 
     /// Whether a connect is in progress.
