@@ -158,3 +158,41 @@ fn unconnected_matches_node() {
         .collect();
     assert_eq!(got, node("unconnected", &[]));
 }
+
+fn reconnect_error_side(refused: SocketAddr) -> L {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let c = Socket::connect(&mut lp, refused).unwrap();
+    c.set_data(&mut lp, 0u32);
+    c.on_connect(&mut lp, |_, log: &mut L, _| log.push("connect".into()));
+    c.on_error(&mut lp, |_, log: &mut L, _, e| {
+        log.push(format!("error {}", e.code()))
+    });
+    c.on_close(&mut lp, move |lp, log: &mut L, c, had_error| {
+        log.push(format!("close {had_error} {}", c.is_destroyed(lp)));
+        let closes = c.data_mut::<u32, _>(lp).unwrap();
+        *closes += 1;
+        if *closes <= 20 {
+            c.connect_to(lp, refused).unwrap();
+            log.push(format!("again {}", c.is_connecting(lp)));
+        } else {
+            log.push(format!("exit closes={closes}"));
+        }
+    });
+    let mut log = L::new();
+    let alive = lp.run(RunMode::Default, &mut log).unwrap();
+    assert!(!alive);
+    assert!(lp.handles().is_empty(), "gone after its last 'close'");
+    assert!(c.is_destroyed(&lp) && c.connect_to(&mut lp, refused).is_err());
+    log
+}
+
+/// Node's test-net-reconnect-error.js: a socket of `Socket::connect`
+/// (`net.createConnection`) connects again from its `'close'` handler, 20
+/// times; each attempt is refused: `'error'` then `'close'(true)`.
+#[test]
+fn reconnect_error_matches_node() {
+    let refused = refused_addr();
+    let got = reconnect_error_side(refused);
+    assert_eq!(got, node("reconnect_error", &[refused.port().to_string()]));
+}

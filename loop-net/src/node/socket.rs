@@ -296,10 +296,13 @@ impl Socket {
     }
 
     /// `socket.connect({port, host})` on a socket of [`Socket::new`], new
-    /// or closed (`'close'` ran): as [`Socket::connect`], on this id.
-    /// `EISCONN`/`EALREADY` while it has a connection or a connect in
-    /// progress; `EBADF` between `destroy` and its `'close'` (connect again
-    /// from `on_close` or later).
+    /// or closed (`'close'` ran), or on **any** socket from inside its
+    /// `on_close` handler (Node's reconnect from `'close'`, as
+    /// test-net-reconnect-error.js does): as [`Socket::connect`], on this
+    /// id, with its handlers and data. `EISCONN`/`EALREADY` while it has a
+    /// connection or a connect in progress; `EBADF` between `destroy` and
+    /// its `'close'`, and for a socket that is not of `Socket::new` once
+    /// its `on_close` returned.
     pub fn connect_to<D: 'static>(self, lp: &mut Loop<D>, addr: SocketAddr) -> Result<()> {
         self.0.connect_to(lp, addr, on_connect)?;
         connecting_again(lp, self.0);
@@ -1051,10 +1054,12 @@ fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream, ok: bool) {
     }
 }
 
-/// The stream's close callback (close phase): the state leaves the table;
-/// `'close'`, and the server's count if the socket was closed under it
-/// rather than destroyed. A reusable socket's state stays, made ready for
-/// another connect before `'close'` (whose handler may connect again).
+/// The stream's close callback (close phase): `'close'`, and the server's
+/// count if the socket was closed under it rather than destroyed. The
+/// state is made ready for another connect before `'close'` (whose
+/// handler may connect again, as Node's can); it leaves the table after
+/// the handler unless the socket is reusable ([`Socket::new`]) or the
+/// handler connected it again.
 fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
     let Some(mut ns) = take_state(lp, s) else {
         return;
@@ -1065,19 +1070,14 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
         uncount(lp, &mut ns);
     }
     let had_error = ns.flags & HAD_ERROR != 0;
-    let handler = ns.h.close.take();
     let keep = ns.flags & REUSABLE != 0;
-    if keep {
-        ns.flags = (ns.flags & KEPT_ACROSS_CONNECTS) | DESTROYED | CLOSED;
-        ns.write_failed = None;
-        if let Some(l) = ns.lines.as_mut() {
-            *l = Lines::new(l.max());
-        }
-        attach(lp, *ns);
-    } else if s.exists(lp) && !s.is_closing(lp) {
-        // Released while closing: its stream was kept; free it too.
-        let _ = s.close(lp, |_, _| {});
+    let handler = ns.h.close.take();
+    ns.flags = (ns.flags & KEPT_ACROSS_CONNECTS) | DESTROYED | CLOSED;
+    ns.write_failed = None;
+    if let Some(l) = ns.lines.as_mut() {
+        *l = Lines::new(l.max());
     }
+    put_back(lp, ns);
     if let Some(mut f) = handler {
         lp.make_callback(d, "socket.close", |lp, d| f(lp, d, Socket(s), had_error));
         if let Some(ns) = state(lp, s) {
@@ -1085,6 +1085,12 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
                 ns.h.close = Some(f);
             }
         }
+    }
+    let again = s.exists(lp) && !s.is_closing(lp) && !s.is_unconnected(lp);
+    if !keep && !again {
+        // Gone once 'close' ran (and its stream, if `release` came while
+        // it was kept).
+        forget(lp, s);
     }
 }
 
@@ -1102,17 +1108,26 @@ fn closed_unconnected<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
     }
 }
 
+/// Puts a state taken by [`take_state`] back (no allocation).
+fn put_back<D: 'static>(lp: &mut Loop<D>, ns: Box<SocketState<D>>) {
+    let slot = ns.stream.slot();
+    if let Some(e) = node(lp).sockets.get_mut(slot) {
+        *e = Some(ns);
+    }
+}
+
 fn take_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<Box<SocketState<D>>> {
     lp.extension_mut::<super::NodeNet<D>>()
         .and_then(|n| n.sockets.get_mut(s.slot()))
         .and_then(|e| e.take_if(|ns| ns.stream == s))
 }
 
-/// A reusable socket starts a connect: its flags as a new socket's.
+/// A socket starts a new connect: its flags as a new client socket's.
 fn connecting_again<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     if let Some(ns) = state(lp, s) {
         ns.flags &= KEPT_ACROSS_CONNECTS;
         ns.write_failed = None;
+        ns.server = None;
     }
 }
 

@@ -10,10 +10,14 @@
 //!   [`Loop::make_callback`]; after a panic in one, the others are
 //!   dropped uncalled (their requests released) and the entry is removed;
 //! - a stream closed with `close_keep` is not removed: before its close
-//!   callback it becomes an unconnected stream (new loop handle, same id).
+//!   callback it becomes an unconnected stream (new loop handle, same id);
+//!   a stream closed with `close` whose close callback calls `connect_to`
+//!   becomes one then, and is not removed either.
 
 use super::write::Pending;
-use super::{get, live, CloseCb, Stream, CLOSING, KEEP, READING, SHUT, SHUTTING, UNCONNECTED};
+use super::{
+    get, live, CloseCb, Stream, CLOSING, IN_CLOSE_CB, KEEP, READING, SHUT, SHUTTING, UNCONNECTED,
+};
 use crate::error::{bad_handle, Error, Result};
 use crate::state::{net, net_key};
 use crate::sys::Sock;
@@ -146,11 +150,18 @@ fn finish_close<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, cb: CloseCb<
         tracing::trace!(stream = %s, "closed, kept unconnected");
         return;
     }
+    if let Some(st) = get(lp, s) {
+        st.flags |= IN_CLOSE_CB;
+    }
     if ok {
         lp.make_callback(d, "close", cb);
     }
-    net(lp).streams.remove(s.index as usize);
-    tracing::trace!(stream = %s, "closed");
+    if get(lp, s).is_some_and(|st| st.flags & CLOSING != 0) {
+        net(lp).streams.remove(s.index as usize);
+        tracing::trace!(stream = %s, "closed");
+    } else {
+        tracing::trace!(stream = %s, "closed, connecting again from its close callback");
+    }
 }
 
 fn st_keep<D: 'static>(lp: &mut Loop<D>, s: Stream) -> bool {
@@ -161,7 +172,7 @@ fn st_keep<D: 'static>(lp: &mut Loop<D>, s: Stream) -> bool {
 /// a new loop handle (the old one is closed), no socket, no read callback.
 /// The counters keep the last connection's (the close callback reads
 /// them: Node's `bytesRead` in `'close'`) until the next connect.
-fn reinit<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+pub(super) fn reinit<D: 'static>(lp: &mut Loop<D>, s: Stream) {
     let k = net_key(lp);
     let io = lp.io_init(move |lp, d, r| super::read::on_ready(lp, d, k, s, r));
     if let Some(st) = get(lp, s) {

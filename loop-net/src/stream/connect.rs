@@ -14,8 +14,8 @@
 
 use super::write::{cancel_after_connect, run_completions, write_some};
 use super::{
-    get, insert, live, token, ConnectCb, Stream, CLOSING, CONNECTED, CONNECTING, READABLE,
-    REG_READ, REG_WRITE, UNCONNECTED, WRITABLE,
+    get, insert, live, token, ConnectCb, Stream, CLOSING, CONNECTED, CONNECTING, IN_CLOSE_CB,
+    READABLE, REG_READ, REG_WRITE, UNCONNECTED, WRITABLE,
 };
 use crate::error::{Address, Error, Result};
 use crate::sys::{self, Sock};
@@ -73,6 +73,11 @@ fn start<D: 'static>(lp: &mut Loop<D>, cb: ConnectCb<D>, addr: Target) -> Result
 /// `EALREADY` while connecting, `EISCONN` once connected (or after a
 /// failed connect: the socket is spent), `EBADF` when closed or closing.
 fn begin<D: 'static>(lp: &mut Loop<D>, s: Stream, cb: ConnectCb<D>, addr: Target) -> Result<()> {
+    let in_close_cb = get(lp, s).is_some_and(|st| st.flags & IN_CLOSE_CB != 0);
+    if in_close_cb {
+        // From its own close callback: unconnected again under its id.
+        super::close::reinit(lp, s);
+    }
     let st = live(lp, s, "connect")?;
     if st.flags & UNCONNECTED == 0 {
         return Err(if st.flags & CONNECTING != 0 {
@@ -142,7 +147,12 @@ impl Stream {
     /// Connects an unconnected stream ([`Stream::new`]) to `addr`
     /// (`uv_tcp_connect` on an initialised handle); as
     /// [`Stream::connect`] otherwise. `EALREADY` while a connect is in
-    /// progress, `EISCONN` once connected.
+    /// progress, `EISCONN` once connected, `EBADF` while closing.
+    ///
+    /// Called from the stream's own close callback, it connects the
+    /// closed stream again under the same id (what `uv_tcp_init` on the
+    /// handle's memory then `uv_tcp_connect` does in a C close callback),
+    /// and the stream lives on.
     pub fn connect_to<D: 'static>(
         self,
         lp: &mut Loop<D>,

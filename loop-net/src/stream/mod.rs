@@ -174,6 +174,9 @@ const UNCONNECTED: u32 = 1 << 13;
 /// Closing with [`Stream::close_keep`]: the close phase makes the entry an
 /// unconnected stream again instead of removing it.
 const KEEP: u32 = 1 << 14;
+/// The close callback is running: `connect_to` may make the stream an
+/// unconnected one again and connect it (the entry then stays).
+const IN_CLOSE_CB: u32 = 1 << 15;
 
 pub(crate) struct StreamState<D> {
     gen: u32,
