@@ -504,7 +504,8 @@ impl Socket {
 
     /// Attaches a value of the user's to the socket (replacing any), so
     /// that callbacks find their own record without a map lookup. Dropped
-    /// when the socket is closed (after `on_close`).
+    /// when the socket is closed, once `on_close` ran (the handler still
+    /// finds it); a socket of [`Socket::new`] keeps it across connects.
     ///
     /// ```no_run
     /// # use loop_core::Loop;
@@ -1124,10 +1125,14 @@ fn take_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<Box<SocketState
 
 /// A socket starts a new connect: its flags as a new client socket's.
 fn connecting_again<D: 'static>(lp: &mut Loop<D>, s: Stream) {
-    if let Some(ns) = state(lp, s) {
-        ns.flags &= KEPT_ACROSS_CONNECTS;
-        ns.write_failed = None;
-        ns.server = None;
+    let Some(ns) = state(lp, s) else { return };
+    // `end()` before the connect: kept, and the FIN queued behind it.
+    let pending_end = ns.flags & (ENDED | DESTROYED) == ENDED;
+    ns.flags &= KEPT_ACROSS_CONNECTS;
+    ns.write_failed = None;
+    ns.server = None;
+    if pending_end {
+        end_node(lp, s);
     }
 }
 
@@ -1278,6 +1283,11 @@ fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
         return;
     }
     ns.flags |= ENDED;
+    if s.is_unconnected(lp) {
+        // Before any connect (Node's `_final` while `pending`): the FIN
+        // goes out once a connect starts (`connect_to`).
+        return;
+    }
     if s.shutdown(lp, move |lp, _, r| finished(lp, s, r.is_ok()))
         .is_err()
     {
