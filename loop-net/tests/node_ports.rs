@@ -154,3 +154,49 @@ fn end_before_connect_matches_node() {
     assert!(want.contains(&"finish".to_string()));
     assert_eq!(without(&got), without(&want));
 }
+
+/// test-net-connect-reset-until-connected.js: `reset_and_destroy()` while
+/// connecting waits for `'connect'`, then resets: `'close'(false)` here,
+/// `ECONNRESET` at the server; with no connection (`Socket::new`) it is
+/// `ERR_SOCKET_CLOSED`.
+#[test]
+fn reset_while_connecting_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let srv = Server::new(&mut lp, ServerOptions::default());
+    srv.on_connection(&mut lp, move |lp, log: &mut L, c| {
+        log.push("server connection".into());
+        c.on_error(lp, |_, log: &mut L, _, e| log.push(format!("server error {}", e.code())));
+        c.on_close(lp, move |lp, log: &mut L, _, h| {
+            log.push(format!("server close {h}"));
+            srv.close(lp);
+        });
+    });
+    srv.on_listening(&mut lp, move |lp, log: &mut L| {
+        let addr = srv.address(lp).unwrap().as_inet().unwrap();
+        let s = Socket::connect(lp, addr).unwrap();
+        s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
+        s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
+        s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
+        s.on_error(lp, |_, log: &mut L, _, e| log.push(format!("error {}", e.code())));
+        s.on_close(lp, |_, log: &mut L, _, h| log.push(format!("close {h}")));
+        s.reset_and_destroy(lp);
+        log.push(format!(
+            "connecting={} destroyed={}",
+            s.is_connecting(lp),
+            s.is_destroyed(lp)
+        ));
+        let u = Socket::new(lp);
+        u.on_error(lp, |_, log: &mut L, _, e| log.push(format!("u error {}", e.code())));
+        u.on_close(lp, |lp, log: &mut L, u, h| {
+            // Node emits this 'close' with no argument.
+            let h = if h { "true" } else { "undefined" };
+            log.push(format!("u close {h}"));
+            u.release(lp);
+        });
+        u.reset_and_destroy(lp);
+        log.push(format!("u destroyed={}", u.is_destroyed(lp)));
+    });
+    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    assert_eq!(run(&mut lp), node("reset_while_connecting", &[]));
+}

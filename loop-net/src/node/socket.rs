@@ -84,6 +84,8 @@ const CANCEL_SEEN: u16 = 1 << 11;
 const REUSABLE: u16 = 1 << 12;
 /// A reusable socket whose `'close'` ran: nothing of it is pending.
 const CLOSED: u16 = 1 << 13;
+/// `reset_and_destroy()` while connecting: reset once connected.
+const RESET_ON_CONNECT: u16 = 1 << 14;
 /// What a new connect of a reusable socket keeps of its flags.
 const KEPT_ACROSS_CONNECTS: u16 = ALLOW_HALF_OPEN | PAUSED | REUSABLE;
 
@@ -695,7 +697,20 @@ impl Socket {
     }
 
     /// `socket.resetAndDestroy()`: closes with an RST (`SO_LINGER` 0).
+    /// While connecting, it waits for the connect (`on_connect` runs),
+    /// then resets, as Node.js does; on a socket of [`Socket::new`] that
+    /// has no connection, it destroys it with `ERR_SOCKET_CLOSED`.
     pub fn reset_and_destroy<D: 'static>(self, lp: &mut Loop<D>) {
+        if self.0.is_unconnected(lp) {
+            destroy(lp, self.0, Some(socket_closed("resetAndDestroy")));
+            return;
+        }
+        if self.0.is_connecting(lp) {
+            if let Some(ns) = state(lp, self.0) {
+                ns.flags |= RESET_ON_CONNECT;
+            }
+            return;
+        }
         if state(lp, self.0).is_some_and(|ns| ns.flags & DESTROYED == 0) {
             // Only the linger option differs from destroy().
             let _ = self.0.set_linger_zero(lp);
@@ -895,6 +910,12 @@ fn on_connect<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, r: Result<()>)
                 return;
             }
             let Some(ns) = state(lp, s) else { return };
+            if ns.flags & (RESET_ON_CONNECT | DESTROYED) == RESET_ON_CONNECT {
+                // Node's `once('connect', () => this._reset())`.
+                let _ = s.set_linger_zero(lp);
+                destroy(lp, s, None);
+                return;
+            }
             if ns.flags & (PAUSED | DESTROYED | READ_ENDED) == 0 {
                 let _ = s.read_start(lp, on_read);
             }
@@ -1174,7 +1195,7 @@ fn write_node<D: 'static>(
     if s.is_unconnected(lp) {
         // Never connected (Node's `_writeGeneric` with no `_handle`): the
         // callback on the next tick, and the destroy right after it.
-        let err = socket_closed();
+        let err = socket_closed("write");
         lp.next_tick(move |lp, d| {
             if let Some(cb) = cb {
                 cb(lp, d, Err(err.clone()));
@@ -1256,10 +1277,11 @@ fn stream_destroyed() -> Error {
     )
 }
 
-/// `ERR_SOCKET_CLOSED`: a write on a socket that never connected.
-fn socket_closed() -> Error {
+/// `ERR_SOCKET_CLOSED`: a write (or a reset) on a socket that never
+/// connected.
+fn socket_closed(op: &'static str) -> Error {
     Error::node(
-        "write",
+        op,
         "ERR_SOCKET_CLOSED",
         io::ErrorKind::NotConnected,
         "Socket is closed",
