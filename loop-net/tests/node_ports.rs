@@ -19,7 +19,11 @@ fn node(name: &str, args: &[String]) -> Vec<String> {
         .args(args)
         .output()
         .expect("node (v20) runs the JS twin");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_owned)
@@ -47,7 +51,9 @@ fn end_while_connecting_refused_matches_node() {
     c.on_error(&mut lp, |_, log: &mut L, _, e| {
         log.push(format!("error {}", e.code()))
     });
-    c.on_close(&mut lp, |_, log: &mut L, _, h| log.push(format!("close {h}")));
+    c.on_close(&mut lp, |_, log: &mut L, _, h| {
+        log.push(format!("close {h}"))
+    });
     c.end(&mut lp);
     let first = format!(
         "connecting={} ended={}",
@@ -58,7 +64,10 @@ fn end_while_connecting_refused_matches_node() {
     got.extend(run(&mut lp));
     assert_eq!(
         got,
-        node("end_while_connecting_refused", &[refused.port().to_string()])
+        node(
+            "end_while_connecting_refused",
+            &[refused.port().to_string()]
+        )
     );
 }
 
@@ -131,7 +140,9 @@ fn end_before_connect_matches_node() {
         s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
         s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
         s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
-        s.on_error(lp, |_, log: &mut L, _, e| log.push(format!("error {}", e.code())));
+        s.on_error(lp, |_, log: &mut L, _, e| {
+            log.push(format!("error {}", e.code()))
+        });
         s.on_close(lp, move |lp, log: &mut L, s, _| {
             log.push("close".into());
             s.release(lp);
@@ -166,7 +177,9 @@ fn reset_while_connecting_matches_node() {
     let srv = Server::new(&mut lp, ServerOptions::default());
     srv.on_connection(&mut lp, move |lp, log: &mut L, c| {
         log.push("server connection".into());
-        c.on_error(lp, |_, log: &mut L, _, e| log.push(format!("server error {}", e.code())));
+        c.on_error(lp, |_, log: &mut L, _, e| {
+            log.push(format!("server error {}", e.code()))
+        });
         c.on_close(lp, move |lp, log: &mut L, _, h| {
             log.push(format!("server close {h}"));
             srv.close(lp);
@@ -178,7 +191,9 @@ fn reset_while_connecting_matches_node() {
         s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
         s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
         s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
-        s.on_error(lp, |_, log: &mut L, _, e| log.push(format!("error {}", e.code())));
+        s.on_error(lp, |_, log: &mut L, _, e| {
+            log.push(format!("error {}", e.code()))
+        });
         s.on_close(lp, |_, log: &mut L, _, h| log.push(format!("close {h}")));
         s.reset_and_destroy(lp);
         log.push(format!(
@@ -187,7 +202,9 @@ fn reset_while_connecting_matches_node() {
             s.is_destroyed(lp)
         ));
         let u = Socket::new(lp);
-        u.on_error(lp, |_, log: &mut L, _, e| log.push(format!("u error {}", e.code())));
+        u.on_error(lp, |_, log: &mut L, _, e| {
+            log.push(format!("u error {}", e.code()))
+        });
         u.on_close(lp, |lp, log: &mut L, u, h| {
             // Node emits this 'close' with no argument.
             let h = if h { "true" } else { "undefined" };
@@ -199,4 +216,77 @@ fn reset_while_connecting_matches_node() {
     });
     srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
     assert_eq!(run(&mut lp), node("reset_while_connecting", &[]));
+}
+
+/// test-net-pause-resume-connecting.js, test-net-settimeout.js: paused
+/// while connecting, the data waits for `resume()`; `set_timeout(20)` then
+/// `set_timeout(0)` never times out.
+#[test]
+fn pause_while_connecting_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let srv = Server::new(&mut lp, ServerOptions::default());
+    srv.on_connection(&mut lp, |lp, _, c| c.end_with(lp, "hello"));
+    srv.on_listening(&mut lp, move |lp, _| {
+        let addr = srv.address(lp).unwrap().as_inet().unwrap();
+        let a = Socket::connect(lp, addr).unwrap();
+        a.pause(lp);
+        a.on_connect(lp, |lp, log: &mut L, a| {
+            log.push(format!("a connect paused={}", a.is_paused(lp)))
+        });
+        a.on_data(lp, |_, log: &mut L, _, d| {
+            log.push(format!("a data {}", String::from_utf8_lossy(d)))
+        });
+        a.on_end(lp, |_, log: &mut L, _| log.push("a end".into()));
+        a.on_close(lp, move |lp, log: &mut L, _, _| {
+            log.push("a close".into());
+            let b = Socket::connect(lp, addr).unwrap();
+            b.set_timeout(lp, 20);
+            b.set_timeout(lp, 0);
+            b.on_timeout(lp, |_, log: &mut L, _| log.push("b timeout".into()));
+            b.on_data(lp, |_, log: &mut L, _, d| {
+                log.push(format!("b data {}", String::from_utf8_lossy(d)))
+            });
+            b.on_close(lp, move |lp, log: &mut L, _, _| {
+                log.push("b close".into());
+                srv.close_with(lp, |_, log: &mut L, _| log.push("server closed".into()));
+            });
+        });
+        lp.set_timeout(50, move |lp, log: &mut L| {
+            log.push("a resume".into());
+            a.resume(lp);
+        });
+    });
+    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    assert_eq!(run(&mut lp), node("pause_while_connecting", &[]));
+}
+
+/// `connect` again while connecting: not a thrown error in Node (here:
+/// returned, and) `'error'` `EALREADY`, then `'close'(true)`, no
+/// `'connect'`.
+#[test]
+fn connect_while_connecting_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let srv = Server::new(&mut lp, ServerOptions::default());
+    srv.on_connection(&mut lp, |_, log: &mut L, _| {
+        log.push("server connection".into())
+    });
+    srv.on_listening(&mut lp, move |lp, log: &mut L| {
+        let addr = srv.address(lp).unwrap().as_inet().unwrap();
+        let s = Socket::connect(lp, addr).unwrap();
+        s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
+        s.on_error(lp, |_, log: &mut L, _, e| {
+            log.push(format!("error {}", e.code()))
+        });
+        s.on_close(lp, move |lp, log: &mut L, _, h| {
+            log.push(format!("close {h}"));
+            srv.close(lp);
+        });
+        let e = s.connect_to(lp, addr).unwrap_err();
+        assert_eq!(e.code(), "EALREADY");
+        log.push("connect while connecting returned".into());
+    });
+    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    assert_eq!(run(&mut lp), node("connect_while_connecting", &[]));
 }

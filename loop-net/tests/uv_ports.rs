@@ -113,7 +113,10 @@ fn pipe_connect_errors() {
     let mut lp: Loop<L> = Loop::new().unwrap();
     watchdog(&mut lp, 10_000);
     let mut log = L::new();
-    for (name, path) in [("bad name", dir.path().join("nothing-here")), ("file", file)] {
+    for (name, path) in [
+        ("bad name", dir.path().join("nothing-here")),
+        ("file", file),
+    ] {
         Stream::connect_path(&mut lp, &path, move |lp, log: &mut L, s, r| {
             log.push(format!("{name}: {}", r.unwrap_err().code()));
             assert!(!s.is_closing(lp), "not closed automatically");
@@ -266,7 +269,9 @@ fn shutdown_close_pipe() {
     Stream::connect_path(&mut lp, &path, move |lp, _, c, r| {
         r.unwrap();
         c.shutdown(lp, |_, log: &mut L, r| {
-            let ok = r.as_ref().map_or_else(|e| e.code() == "ECANCELED", |_| true);
+            let ok = r
+                .as_ref()
+                .map_or_else(|e| e.code() == "ECANCELED", |_| true);
             log.push(format!("shutdown ok-or-canceled {ok}"));
         })
         .unwrap();
@@ -349,7 +354,12 @@ fn shutdown_simultaneous() {
     log.sort();
     assert_eq!(
         log,
-        ["client eof", "client shutdown", "server eof", "server shutdown"]
+        [
+            "client eof",
+            "client shutdown",
+            "server eof",
+            "server shutdown"
+        ]
     );
 }
 
@@ -446,7 +456,10 @@ fn tcp_write_to_half_open_connection() {
                     ReadEvent::Error(e) => e.code().to_string(),
                     ReadEvent::Data(_) => return,
                 };
-                log.push(format!("read ECONNRESET-or-EOF {}", what == "EOF" || what == "ECONNRESET"));
+                log.push(format!(
+                    "read ECONNRESET-or-EOF {}",
+                    what == "EOF" || what == "ECONNRESET"
+                ));
                 a.close(lp, |_, _| {}).unwrap();
             })
             .unwrap();

@@ -301,14 +301,15 @@ impl Socket {
     /// or closed (`'close'` ran), or on **any** socket from inside its
     /// `on_close` handler (Node's reconnect from `'close'`, as
     /// test-net-reconnect-error.js does): as [`Socket::connect`], on this
-    /// id, with its handlers and data. `EISCONN`/`EALREADY` while it has a
-    /// connection or a connect in progress; `EBADF` between `destroy` and
-    /// its `'close'`, and for a socket that is not of `Socket::new` once
-    /// its `on_close` returned.
+    /// id, with its handlers and data. While it has a connect in progress
+    /// (`EALREADY`) or a connection (`EISCONN`), the error is returned and,
+    /// as Node.js does, also destroys the socket (`on_error`, then
+    /// `on_close(true)`). `EBADF` between `destroy` and its `'close'`, and
+    /// for a socket that is not of `Socket::new` once its `on_close`
+    /// returned.
     pub fn connect_to<D: 'static>(self, lp: &mut Loop<D>, addr: SocketAddr) -> Result<()> {
-        self.0.connect_to(lp, addr, on_connect)?;
-        connecting_again(lp, self.0);
-        Ok(())
+        let r = self.0.connect_to(lp, addr, on_connect);
+        started(lp, self.0, r)
     }
 
     /// [`Socket::connect_to`] a host name, resolved on loop-fs's pool.
@@ -318,9 +319,8 @@ impl Socket {
         host: &str,
         port: u16,
     ) -> Result<()> {
-        self.0.connect_to_host(lp, host, port, on_connect)?;
-        connecting_again(lp, self.0);
-        Ok(())
+        let r = self.0.connect_to_host(lp, host, port, on_connect);
+        started(lp, self.0, r)
     }
 
     /// [`Socket::connect_to`] a Unix socket's path.
@@ -329,9 +329,8 @@ impl Socket {
         lp: &mut Loop<D>,
         path: impl AsRef<Path>,
     ) -> Result<()> {
-        self.0.connect_to_path(lp, path, on_connect)?;
-        connecting_again(lp, self.0);
-        Ok(())
+        let r = self.0.connect_to_path(lp, path, on_connect);
+        started(lp, self.0, r)
     }
 
     /// Frees a socket of [`Socket::new`] for good: destroys it if it is
@@ -1142,6 +1141,23 @@ fn take_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<Box<SocketState
     lp.extension_mut::<super::NodeNet<D>>()
         .and_then(|n| n.sockets.get_mut(s.slot()))
         .and_then(|e| e.take_if(|ns| ns.stream == s))
+}
+
+/// What a `connect_to` came to: a new connect started, or (Node's
+/// `connect()` on a socket that is connecting or connected) the error,
+/// which also destroys the socket: `'error'`, then `'close'(true)`.
+fn started<D: 'static>(lp: &mut Loop<D>, s: Stream, r: Result<()>) -> Result<()> {
+    match r {
+        Ok(()) => {
+            connecting_again(lp, s);
+            Ok(())
+        }
+        Err(e) if matches!(e.code(), "EALREADY" | "EISCONN") => {
+            destroy(lp, s, Some(e.clone()));
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// A socket starts a new connect: its flags as a new client socket's.
