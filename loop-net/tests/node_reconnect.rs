@@ -196,3 +196,29 @@ fn reconnect_error_matches_node() {
     let got = reconnect_error_side(refused);
     assert_eq!(got, node("reconnect_error", &[refused.port().to_string()]));
 }
+
+/// A kept socket is an open handle (`uv_loop_close` says `EBUSY`, as for
+/// a `uv_tcp_init`'d handle) until released; a bound `TcpSocket` is no
+/// handle at all.
+#[test]
+fn kept_socket_keeps_try_close_busy_until_released() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    let mut bound = loop_net::TcpSocket::new();
+    bound.bind("127.0.0.1:0".parse().unwrap(), false).unwrap();
+    lp.try_close().unwrap();
+    let s = Socket::new(&mut lp);
+    let e = lp.try_close().unwrap_err().to_string();
+    assert!(e.starts_with("loop_close"), "{e}");
+    let mut log = L::new();
+    assert!(!lp.run(RunMode::Default, &mut log).unwrap(), "not active");
+    assert!(lp.try_close().is_err(), "still open");
+    s.release(&mut lp);
+    assert!(
+        lp.try_close().is_err(),
+        "closing until its close callback ran"
+    );
+    lp.run(RunMode::Default, &mut log).unwrap();
+    lp.try_close().unwrap();
+    assert!(s.is_destroyed(&lp), "names nothing");
+    drop(bound);
+}
