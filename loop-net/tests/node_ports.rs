@@ -290,3 +290,75 @@ fn connect_while_connecting_matches_node() {
     srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
     assert_eq!(run(&mut lp), node("connect_while_connecting", &[]));
 }
+
+/// test-net-client-bind-twice.js, test-net-remote-address-port.js:
+/// connecting from a local port a server listens on: `bind EADDRINUSE
+/// LOCAL`, then `'close'(true)`; from a free local address: connected,
+/// with the expected local and remote addresses.
+#[test]
+fn client_bind_twice_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let server1 = Server::new(&mut lp, ServerOptions::default());
+    server1.on_connection(&mut lp, |lp, _, c| c.end(lp));
+    let server2 = Server::new(&mut lp, ServerOptions::default());
+    server2.on_connection(&mut lp, |_, log: &mut L, _| {
+        log.push("server2 connection".into())
+    });
+    server1.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    server2.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let a1 = server1.address(&lp).unwrap().as_inet().unwrap();
+    let a2 = server2.address(&lp).unwrap().as_inet().unwrap();
+    let client = Socket::connect_from(&mut lp, a2, a1).unwrap();
+    client.on_connect(&mut lp, |_, log: &mut L, _| log.push("connect".into()));
+    client.on_error(&mut lp, move |_, log: &mut L, _, e| {
+        let msg = e.to_string();
+        let want = format!("bind EADDRINUSE {a2}");
+        log.push(format!("error {} {}", e.code(), msg.starts_with(&want)));
+    });
+    client.on_close(&mut lp, move |lp, log: &mut L, _, h| {
+        log.push(format!("close {h}"));
+        server2.close(lp);
+        let local = "127.0.0.1:0".parse().unwrap();
+        let c = Socket::connect_from(lp, local, a1).unwrap();
+        c.on_connect(lp, move |lp, log: &mut L, c| {
+            let l = c.local_address(lp).unwrap().as_inet().unwrap();
+            let r = c.remote_address(lp).unwrap().as_inet().unwrap();
+            log.push(format!(
+                "connect local={} remote={}:{}",
+                l.ip(),
+                r.ip(),
+                r == a1
+            ));
+        });
+        c.on_data(lp, |_, _, _, _| {});
+        c.on_close(lp, move |lp, log: &mut L, _, h| {
+            log.push(format!("close {h}"));
+            server1.close(lp);
+        });
+    });
+    assert_eq!(run(&mut lp), node("client_bind_twice", &[]));
+}
+
+/// test-net-timeout-no-handle.js: a socket that never connected still
+/// times out (its timer is unreferenced: another keeps the loop alive).
+#[test]
+fn timeout_no_handle_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let s = Socket::new(&mut lp);
+    s.set_timeout(&mut lp, 50);
+    s.on_timeout(&mut lp, |lp, log: &mut L, s| {
+        log.push(format!(
+            "timeout connecting={} destroyed={}",
+            s.is_connecting(lp),
+            s.is_destroyed(lp)
+        ))
+    });
+    s.on_connect(&mut lp, |_, log: &mut L, _| log.push("connect".into()));
+    lp.set_timeout(200, move |lp, log: &mut L| {
+        log.push("done".into());
+        s.release(lp);
+    });
+    assert_eq!(run(&mut lp), node("timeout_no_handle", &[]));
+}

@@ -237,6 +237,37 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// `net.connect({port, host, localAddress, localPort})`: connects to
+    /// `addr` from the local address `local` (bound first, with
+    /// [`crate::TcpSocket`]). A bind error the kernel gives at once
+    /// (`EADDRNOTAVAIL`, `EINVAL`) is returned; a local port in use is
+    /// Node's: the socket is made, then destroyed with `bind EADDRINUSE
+    /// LOCAL` (`on_error`, then `on_close(true)`), as Node's
+    /// `checkBindError` finds it (libuv defers that error).
+    pub fn connect_from<D: 'static>(
+        lp: &mut Loop<D>,
+        local: SocketAddr,
+        addr: SocketAddr,
+    ) -> Result<Socket> {
+        let mut t = crate::TcpSocket::new();
+        t.bind(local, false)?;
+        let s = if t.local_addr().is_err() {
+            // The deferred EADDRINUSE: the connect's callback gets it; say
+            // it as Node does (`bind`, the local address).
+            t.connect(lp, addr, move |lp, d, s, r: Result<()>| {
+                let err = |_| Error::errno("bind", libc::EADDRINUSE, Some(&local));
+                on_connect(lp, d, s, r.map_err(err))
+            })?
+        } else {
+            t.connect(lp, addr, on_connect)?
+        };
+        attach(
+            lp,
+            SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK),
+        );
+        Ok(Socket(s))
+    }
+
     /// `net.connect(path)`: a Unix-domain socket.
     pub fn connect_path<D: 'static>(lp: &mut Loop<D>, path: impl AsRef<Path>) -> Result<Socket> {
         let s = Stream::connect_path(lp, path, on_connect)?;
