@@ -362,3 +362,94 @@ fn timeout_no_handle_matches_node() {
     });
     assert_eq!(run(&mut lp), node("timeout_no_handle", &[]));
 }
+
+/// test-net-server-close.js: `close()` with two connections, then both
+/// destroyed: the server's `'close'` (and the close callback) on the next
+/// tick, before the sockets' own `'close'`; the clients read EOF.
+#[test]
+fn server_close_matches_node() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let server = Server::new(&mut lp, ServerOptions::default());
+    let sockets: Rc<RefCell<Vec<Socket>>> = Rc::default();
+    server.on_connection(&mut lp, move |lp, log: &mut L, c| {
+        c.on_close(lp, |_, log: &mut L, _, h| {
+            log.push(format!("server socket close {h}"))
+        });
+        sockets.borrow_mut().push(c);
+        if sockets.borrow().len() == 2 {
+            server.close_with(lp, |_, log: &mut L, _| log.push("server close cb".into()));
+            log.push(format!("listening after close={}", server.is_listening(lp)));
+            for c in sockets.borrow().iter() {
+                c.destroy(lp);
+            }
+        }
+    });
+    server.on_close(&mut lp, |_, log: &mut L| log.push("server close".into()));
+    server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    for n in ["a", "b"] {
+        let c = Socket::connect(&mut lp, addr).unwrap();
+        c.on_end(&mut lp, move |_, log: &mut L, _| {
+            log.push(format!("{n} end"))
+        });
+        c.on_close(&mut lp, move |_, log: &mut L, _, h| {
+            log.push(format!("{n} close {h}"))
+        });
+        c.on_error(&mut lp, move |_, log: &mut L, _, e| {
+            log.push(format!("{n} error {}", e.code()))
+        });
+    }
+    assert_eq!(run(&mut lp), node("server_close", &[]));
+}
+
+/// test-net-allow-half-open.js: both ends half-open: the client's FIN
+/// ends nothing at the server, which replies and ends; the client reads
+/// the reply after its own `'finish'`.
+#[test]
+fn allow_half_open_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let opts = ServerOptions {
+        allow_half_open: true,
+        ..ServerOptions::default()
+    };
+    let server = Server::new(&mut lp, opts);
+    server.on_connection(&mut lp, move |lp, _, s| {
+        s.on_data(lp, |_, log: &mut L, _, d| {
+            log.push(format!("server data {}", String::from_utf8_lossy(d)))
+        });
+        s.on_end(lp, |lp, log: &mut L, s| {
+            log.push("server end".into());
+            s.end_with(lp, "bye");
+        });
+        s.on_close(lp, move |lp, log: &mut L, _, h| {
+            log.push(format!("server close {h}"));
+            server.close(lp);
+        });
+    });
+    server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    let c = Socket::connect(&mut lp, addr).unwrap();
+    c.set_allow_half_open(&mut lp, true);
+    c.on_connect(&mut lp, |lp, _, c| {
+        c.write(lp, "hi");
+        c.end(lp);
+    });
+    c.on_data(&mut lp, |_, log: &mut L, _, d| {
+        log.push(format!("client data {}", String::from_utf8_lossy(d)))
+    });
+    c.on_finish(&mut lp, |_, log: &mut L, _| {
+        log.push("client finish".into())
+    });
+    c.on_end(&mut lp, |lp, log: &mut L, c| {
+        // `writable` is false once ended: `is_ended`.
+        log.push(format!("client end writable={}", !c.is_ended(lp)))
+    });
+    c.on_close(&mut lp, |_, log: &mut L, _, h| {
+        log.push(format!("client close {h}"))
+    });
+    assert_eq!(run(&mut lp), node("allow_half_open", &[]));
+}
