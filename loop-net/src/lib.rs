@@ -65,6 +65,9 @@
 //!   `on_close(had_error)`, `on_error`, `on_drain`, `on_timeout`…),
 //!   `end`/`destroy`, backpressure, `set_timeout`, `max_connections`,
 //!   `pause_on_connect`, `allow_half_open`, draining `close`;
+//!   `new net.Socket()` ([`Socket::new`]) and `connect()` again after
+//!   `'close'` ([`Socket::connect_to`]), a local address to connect from
+//!   ([`Socket::connect_from`]);
 //! - [`Error`] and [`Address`]: errors that name the operation, the code
 //!   and the address (`connect ECONNREFUSED 127.0.0.1:9`);
 //! - [`stats`]: what a loop holds, for tests and diagnostics.

@@ -3,7 +3,14 @@
 //!
 //! Invariants:
 //! - a socket's state is in the Node table from `attach` until its
-//!   stream's close callback (`on_closed`), which every destroy passes;
+//!   `'close'` handler returned (`on_closed`, which every destroy passes:
+//!   the stream's close callback, or the next tick for a socket with no
+//!   connection), unless that handler connected it again; a socket of
+//!   `Socket::new` (`REUSABLE`) stays until `release`, its stream kept
+//!   unconnected by `close_keep`;
+//! - a socket connects only on an unconnected stream, and each connect
+//!   starts from a new socket's flags (`connecting_again`), keeping only
+//!   `KEPT_ACROSS_CONNECTS`;
 //! - every handler runs through [`Loop::make_callback`] (nested in the
 //!   stream's own call when the stream called us); after a panic the
 //!   socket returns at once, its state in order, and starts nothing more.
