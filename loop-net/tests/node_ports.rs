@@ -453,3 +453,46 @@ fn allow_half_open_matches_node() {
     });
     assert_eq!(run(&mut lp), node("allow_half_open", &[]));
 }
+
+/// test-net-socket-byteswritten.js: `bytes_written` counts what `write`
+/// took, the bytes queued while connecting included; an empty write is
+/// accepted and calls back with no error.
+#[test]
+fn bytes_written_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let server = Server::new(&mut lp, ServerOptions::default());
+    server.on_connection(&mut lp, |lp, _, s| s.on_data(lp, |_, _, _, _| {}));
+    server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    let s = Socket::connect(&mut lp, addr).unwrap();
+    s.write(&mut lp, "one");
+    s.write(&mut lp, "twø".as_bytes());
+    let mut log = L::new();
+    log.push(format!(
+        "after writes bytesWritten={} writableLength={}",
+        s.bytes_written(&lp),
+        s.writable_length(&lp)
+    ));
+    let ok = s.write_with(&mut lp, "", |_, log: &mut L, r| {
+        log.push(format!("empty write cb {}", if r.is_ok() { "null" } else { "error" }))
+    });
+    log.push(format!("empty write returned {ok}"));
+    s.on_connect(&mut lp, |lp, log: &mut L, s| {
+        log.push(format!("connect bytesWritten={}", s.bytes_written(lp)))
+    });
+    s.on_finish(&mut lp, |lp, log: &mut L, s| {
+        log.push(format!("finish bytesWritten={}", s.bytes_written(lp)))
+    });
+    s.on_end(&mut lp, |lp, log: &mut L, s| {
+        log.push(format!("end bytesWritten={}", s.bytes_written(lp)))
+    });
+    s.on_close(&mut lp, move |lp, log: &mut L, s, _| {
+        log.push(format!("close bytesWritten={}", s.bytes_written(lp)));
+        server.close(lp);
+    });
+    s.end(&mut lp);
+    let alive = lp.run(RunMode::Default, &mut log).unwrap();
+    assert!(!alive);
+    assert_eq!(log, node("bytes_written", &[]));
+}

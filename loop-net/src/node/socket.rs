@@ -904,9 +904,12 @@ impl Socket {
         self.0.bytes_read(lp)
     }
 
-    /// `socket.bytesWritten`: bytes taken by the kernel.
+    /// `socket.bytesWritten`: bytes `write` took, as Node.js counts them:
+    /// those the kernel took plus those still queued (while connecting,
+    /// say: [`Socket::writable_length`]). [`Stream::bytes_written`] is
+    /// the kernel's part alone.
     pub fn bytes_written<D: 'static>(self, lp: &Loop<D>) -> u64 {
-        self.0.bytes_written(lp)
+        self.0.bytes_written(lp) + self.writable_length(lp) as u64
     }
 
     /// `socket.destroyed`: true from `destroy` (or an error, or both ends
