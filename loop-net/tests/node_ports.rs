@@ -475,7 +475,10 @@ fn bytes_written_matches_node() {
         s.writable_length(&lp)
     ));
     let ok = s.write_with(&mut lp, "", |_, log: &mut L, r| {
-        log.push(format!("empty write cb {}", if r.is_ok() { "null" } else { "error" }))
+        log.push(format!(
+            "empty write cb {}",
+            if r.is_ok() { "null" } else { "error" }
+        ))
     });
     log.push(format!("empty write returned {ok}"));
     s.on_connect(&mut lp, |lp, log: &mut L, s| {
@@ -495,4 +498,49 @@ fn bytes_written_matches_node() {
     let alive = lp.run(RunMode::Default, &mut log).unwrap();
     assert!(!alive);
     assert_eq!(log, node("bytes_written", &[]));
+}
+
+/// test-net-pipe-connect-errors.js: a path that is a regular file is
+/// `ECONNREFUSED`, a missing one `ENOENT` (`on_error` then
+/// `on_close(true)`); a Unix server's address is its path, and its file
+/// is gone after `close`.
+#[test]
+fn pipe_connect_errors_matches_node() {
+    let ours = tempfile::tempdir().unwrap();
+    let theirs = tempfile::tempdir().unwrap();
+    let dir = ours.path().to_path_buf();
+    std::fs::write(dir.join("file"), b"x").unwrap();
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let a = Socket::connect_path(&mut lp, dir.join("file")).unwrap();
+    let err = |name: &'static str| {
+        move |_: &mut Loop<L>, log: &mut L, _: Socket, e: loop_net::Error| {
+            log.push(format!("{name} error {} {}", e.code(), e.op()))
+        }
+    };
+    a.on_error(&mut lp, err("file"));
+    a.on_close(&mut lp, move |lp, log: &mut L, _, h| {
+        log.push(format!("file close {h}"));
+        let b = Socket::connect_path(lp, dir.join("missing")).unwrap();
+        b.on_error(lp, err("missing"));
+        let dir = dir.clone();
+        b.on_close(lp, move |lp, log: &mut L, _, h| {
+            log.push(format!("missing close {h}"));
+            let sock = dir.join("s.sock");
+            let srv = Server::new(lp, ServerOptions::default());
+            let p = sock.clone();
+            srv.on_listening(lp, move |lp, log: &mut L| {
+                let at = srv.address(lp).unwrap();
+                log.push(format!("address is path {}", at.as_path() == Some(&*p)));
+                let p = p.clone();
+                srv.close_with(lp, move |_, log: &mut L, _| {
+                    log.push(format!("after close exists={}", p.exists()))
+                });
+            });
+            srv.listen_path(lp, &sock).unwrap();
+        });
+    });
+    let got = run(&mut lp);
+    let dir = theirs.path().display().to_string();
+    assert_eq!(got, node("pipe_connect_errors", &[dir]));
 }
