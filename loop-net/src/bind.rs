@@ -62,6 +62,22 @@ impl TcpSocket {
         TcpSocket::default()
     }
 
+    /// Adopts a TCP socket that neither listens nor is connected, bound
+    /// or not (`uv_tcp_open` before `uv_listen`/`uv_tcp_connect`: one
+    /// inherited, or made with options this crate does not set); it is
+    /// made non-blocking and close-on-exec. `EINVAL` if it is not a TCP
+    /// stream socket or listens already ([`Listener::open`] takes those),
+    /// `EISCONN` if connected ([`Stream::open_fd`]). The fd is closed on
+    /// error. `listen` and `connect` then say `EEXIST` if the loop watches
+    /// that fd already.
+    pub fn open(fd: std::os::fd::OwnedFd) -> Result<TcpSocket> {
+        let s = sys::open_unconnected_tcp(fd).map_err(|e| Error::io("open", e, None))?;
+        Ok(TcpSocket {
+            sock: Some(s),
+            delayed: None,
+        })
+    }
+
     /// Binds to `addr` (`uv_tcp_bind`), with `SO_REUSEADDR` as libuv sets
     /// it and, for an IPv6 address, `IPV6_V6ONLY` as `ipv6_only` says.
     /// `EINVAL` for `ipv6_only` with an IPv4 address, for a second bind
@@ -129,6 +145,7 @@ impl TcpSocket {
             None => sys::new_stream_socket(socket2::Domain::IPV4)
                 .map_err(|e| Error::io("listen", e, None))?,
         };
+        check_unwatched(lp, &sock)?;
         let at = sock.local_addr().ok().and_then(|a| a.as_socket());
         let backlog = opts.backlog.min(i32::MAX as u32) as i32;
         let ls = sys::listen_on(sock, backlog).map_err(|e| match at {
@@ -149,6 +166,9 @@ impl TcpSocket {
         addr: SocketAddr,
         cb: impl FnOnce(&mut Loop<D>, &mut D, Stream, Result<()>) + 'static,
     ) -> Result<Stream> {
+        if let Some(s) = &self.sock {
+            check_unwatched(lp, s)?;
+        }
         let r = match (self.delayed, self.sock) {
             (Some((_, n)), _) => Err(io::Error::from_raw_os_error(n)),
             (None, Some(s)) => sys::connect_tcp_on(s, addr),
@@ -156,6 +176,12 @@ impl TcpSocket {
         };
         connect_prepared(lp, Address::Inet(addr), r, Box::new(cb))
     }
+}
+
+/// `EEXIST` if the loop has a stream or listener on `s`'s fd number.
+fn check_unwatched<D: 'static>(lp: &Loop<D>, s: &socket2::Socket) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    crate::stream::check_unwatched_raw(lp, s.as_raw_fd())
 }
 
 /// A Unix-domain stream socket to bind before it listens or connects

@@ -335,6 +335,27 @@ pub(crate) fn tcp_for_bind(addr: SocketAddr, ipv6_only: bool) -> io::Result<Sock
     Ok(s)
 }
 
+/// A TCP socket adopted before it listens or connects (`uv_tcp_open` on
+/// an fd that is bound or not): made non-blocking. `EINVAL` if it is not
+/// a TCP stream socket, or listens already; `EISCONN` if connected. The
+/// fd is closed on error.
+pub(crate) fn open_unconnected_tcp(fd: OwnedFd) -> io::Result<Socket> {
+    let s = Socket::from(fd);
+    let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+    if s.r#type()? != Type::STREAM || s.is_listener()? {
+        return Err(einval());
+    }
+    if !matches!(s.domain()?, Domain::IPV4 | Domain::IPV6) {
+        return Err(einval());
+    }
+    if s.peer_addr().is_ok() {
+        return Err(io::Error::from_raw_os_error(libc::EISCONN));
+    }
+    s.set_nonblocking(true)?;
+    s.set_cloexec(true)?;
+    Ok(s)
+}
+
 /// A bare stream socket of `domain` (libuv's `uv__socket`).
 pub(crate) fn new_stream_socket(domain: Domain) -> io::Result<Socket> {
     stream_socket(domain)

@@ -387,3 +387,86 @@ fn run_once_more(lp: &mut Loop<L>, log: &mut L, s: Stream, to: SocketAddr, l: Li
     run(lp, log);
     assert!(!s.exists(lp), "closed for good");
 }
+
+/// test-tcp-open.c: `tcp_open` (an unbound socket opened, then connect,
+/// write, shutdown, close: each callback once), `tcp_open_bound` (a socket
+/// bound outside, opened, then listen), and what `open` refuses: a
+/// listening socket (`EINVAL`), a connected one (`EISCONN`), a datagram
+/// socket (`EINVAL`).
+#[test]
+fn tcp_open_and_open_bound() {
+    use socket2::{Domain, Socket, Type};
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    // tcp_open_bound
+    let raw = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    raw.bind(&any_port().into()).unwrap();
+    let bound = raw.local_addr().unwrap().as_socket().unwrap();
+    let t = TcpSocket::open(raw.into()).unwrap();
+    assert_eq!(t.local_addr().unwrap(), bound);
+    let l = t
+        .listen(&mut lp, &opts(), |lp, log: &mut L, l, r| {
+            r.unwrap();
+            let a = l.accept(lp).unwrap();
+            log.push("accepted".into());
+            a.read_start(lp, move |lp, log: &mut L, a, ev| match ev {
+                ReadEvent::Data(b) => {
+                    log.push(format!("server got {}", String::from_utf8_lossy(b)))
+                }
+                ReadEvent::Eof => {
+                    a.close(lp, |_, _| {}).unwrap();
+                    l.close(lp, |_, _| {}).unwrap();
+                }
+                ReadEvent::Error(e) => panic!("{e}"),
+            })
+            .unwrap();
+        })
+        .unwrap();
+    assert_eq!(l.local_addr(&lp).unwrap().as_inet(), Some(bound));
+    // tcp_open
+    let raw = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    let t = TcpSocket::open(raw.into()).unwrap();
+    t.connect(&mut lp, bound, |lp, log: &mut L, c, r| {
+        r.unwrap();
+        log.push("connect".into());
+        c.write_with(lp, &b"PING"[..], |_, log: &mut L, r| {
+            r.unwrap();
+            log.push("write".into());
+        })
+        .unwrap();
+        c.shutdown(lp, move |lp, log: &mut L, r| {
+            r.unwrap();
+            log.push("shutdown".into());
+            c.close(lp, |_, log: &mut L| log.push("close".into()))
+                .unwrap();
+        })
+        .unwrap();
+    })
+    .unwrap();
+    let mut log = L::new();
+    run(&mut lp, &mut log);
+    log.sort();
+    assert_eq!(
+        log,
+        [
+            "accepted",
+            "close",
+            "connect",
+            "server got PING",
+            "shutdown",
+            "write"
+        ]
+    );
+    // What open refuses.
+    let listening = std::net::TcpListener::bind(any_port()).unwrap();
+    let e = TcpSocket::open(listening.into()).unwrap_err();
+    assert_eq!(e.code(), "EINVAL");
+    let srv = std::net::TcpListener::bind(any_port()).unwrap();
+    let connected = std::net::TcpStream::connect(srv.local_addr().unwrap()).unwrap();
+    assert_eq!(
+        TcpSocket::open(connected.into()).unwrap_err().code(),
+        "EISCONN"
+    );
+    let udp = std::net::UdpSocket::bind(any_port()).unwrap();
+    assert_eq!(TcpSocket::open(udp.into()).unwrap_err().code(), "EINVAL");
+}

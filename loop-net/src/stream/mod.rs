@@ -350,7 +350,12 @@ fn probe_epoll<D: 'static>(lp: &mut Loop<D>, s: Stream) -> io::Result<()> {
 /// listeners (what libuv's `epoll_ctl(ADD)` says of an fd watched twice).
 pub(crate) fn check_unwatched<D: 'static>(lp: &Loop<D>, fd: &std::os::fd::OwnedFd) -> Result<()> {
     use std::os::fd::AsRawFd;
-    let raw = Some(fd.as_raw_fd());
+    check_unwatched_raw(lp, fd.as_raw_fd())
+}
+
+/// [`check_unwatched`] by fd number.
+pub(crate) fn check_unwatched_raw<D: 'static>(lp: &Loop<D>, fd: std::os::fd::RawFd) -> Result<()> {
+    let raw = Some(fd);
     let Some(n) = net_ref(lp) else { return Ok(()) };
     if n.streams.iter().any(|(_, st)| st.sock.fd() == raw)
         || n.listeners.iter().any(|(_, l)| l.fd() == raw)
