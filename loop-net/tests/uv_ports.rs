@@ -7,7 +7,8 @@
 //! test-shutdown-simultaneous.c, test-tcp-try-write-error.c,
 //! test-tcp-rst.c, test-tcp-write-to-half-open-connection.c,
 //! test-tcp-read-stop-start.c, test-tcp-write-in-a-row.c,
-//! test-tcp-shutdown-after-write.c, test-tcp-close-after-read-timeout.c.
+//! test-tcp-shutdown-after-write.c, test-tcp-close-after-read-timeout.c,
+//! test-close-fd.c.
 
 mod common;
 
@@ -624,4 +625,38 @@ fn tcp_close_after_read_timeout() {
     assert_eq!(log[0], "timeout");
     log.sort();
     assert_eq!(log, ["client closed", "server read EOF true", "timeout"]);
+}
+
+/// test-close-fd.c (`close_fd`): the read end of a pipe opened as a
+/// stream; one byte written and the write end closed: the first read
+/// gets the byte and stops reading, `run` returns (not active); a second
+/// `read_start` gets EOF; then closed.
+#[test]
+fn close_fd() {
+    use std::io::Write;
+    let (r, mut w) = std::io::pipe().unwrap();
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    let s = Stream::open_fd(&mut lp, r.into()).unwrap();
+    w.write_all(b"x").unwrap();
+    drop(w);
+    let on_read = |lp: &mut Loop<L>, log: &mut L, s: Stream, ev: ReadEvent<'_>| match ev {
+        ReadEvent::Data(b) => {
+            log.push(format!("read {}", b.len()));
+            s.read_stop(lp).unwrap();
+        }
+        ReadEvent::Eof => {
+            log.push("eof".into());
+            s.close(lp, |_, _| {}).unwrap();
+        }
+        ReadEvent::Error(e) => panic!("{e}"),
+    };
+    s.read_start(&mut lp, on_read).unwrap();
+    let mut log = L::new();
+    run(&mut lp, &mut log);
+    assert_eq!(log, ["read 1"]);
+    assert!(!s.is_reading(&lp));
+    s.read_start(&mut lp, on_read).unwrap();
+    run(&mut lp, &mut log);
+    assert_eq!(log, ["read 1", "eof"]);
+    assert!(!s.exists(&lp), "closed");
 }
