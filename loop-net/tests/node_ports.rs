@@ -544,3 +544,43 @@ fn pipe_connect_errors_matches_node() {
     let dir = theirs.path().display().to_string();
     assert_eq!(got, node("pipe_connect_errors", &[dir]));
 }
+
+/// test-net-server-call-listen-multiple-times.js: a second `listen` is
+/// `ERR_SERVER_ALREADY_LISTEN`; `listen` again after `close` works (and
+/// `'listening'` comes again).
+#[test]
+fn listen_again_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let mut log = L::new();
+    let a = Server::new(&mut lp, ServerOptions::default());
+    a.listen(&mut lp, 0, None).unwrap();
+    match a.listen(&mut lp, 0, None) {
+        Ok(()) => log.push("second listen: no throw".into()),
+        Err(e) => log.push(format!("second listen throws {}", e.code())),
+    }
+    a.close_with(&mut lp, |lp, log: &mut L, _| {
+        log.push("a closed".into());
+        let b = Server::new(lp, ServerOptions::default());
+        b.on_listening(lp, move |lp, log: &mut L| {
+            log.push(format!("b listening {}", b.is_listening(lp)))
+        });
+        b.listen(lp, 0, Some("127.0.0.1")).unwrap();
+        lp.next_tick(move |lp, _| {
+            // The listen callback of Node's twin: after 'listening'.
+            b.close_with(lp, move |lp, log: &mut L, _| {
+                log.push(format!("b closed listening={}", b.is_listening(lp)));
+                b.listen(lp, 0, Some("127.0.0.1")).unwrap();
+                lp.next_tick(move |lp, _| {
+                    lp.next_tick(move |lp, log: &mut L| {
+                        log.push(format!("b listening again {}", b.is_listening(lp)));
+                        b.close_with(lp, |_, log: &mut L, _| log.push("b closed again".into()));
+                    });
+                });
+            });
+        });
+    });
+    let alive = lp.run(RunMode::Default, &mut log).unwrap();
+    assert!(!alive);
+    assert_eq!(log, node("listen_again", &[]));
+}

@@ -179,24 +179,35 @@ enum Emit {
 }
 
 /// Calls handler `$field` with `$args` through `make_callback` (taken out
-/// of the state during the call, put back unless replaced; the tick queues
-/// drain after it). Evaluates to an [`Emit`].
+/// of the state during the call, put back unless replaced, and put back
+/// before the tick queues drain, so that a tick emitting the same event
+/// finds it). Evaluates to an [`Emit`].
 macro_rules! emit {
     ($lp:expr, $d:expr, $s:expr, $field:ident $(, $arg:expr)*) => {{
-        let taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
-        match taken {
-            Some(mut f) => {
+        let mut taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
+        match taken.is_some() {
+            true => {
                 let r = $lp.make_callback($d, concat!("socket.", stringify!($field)), |lp, d| {
-                    f(lp, d, Socket($s) $(, $arg)*)
+                    if let Some(f) = taken.as_mut() {
+                        f(lp, d, Socket($s) $(, $arg)*);
+                    }
+                    // Back before the tick queues drain: a tick may emit
+                    // the same event again.
+                    if let Some(ns) = state(lp, $s) {
+                        if ns.h.$field.is_none() {
+                            ns.h.$field = taken.take();
+                        }
+                    }
                 });
-                if let Some(ns) = state($lp, $s) {
+                if let (Some(f), Some(ns)) = (taken, state($lp, $s)) {
+                    // After a panic in the handler.
                     if ns.h.$field.is_none() {
                         ns.h.$field = Some(f);
                     }
                 }
                 if r.is_some() { Emit::Ran } else { Emit::Panicked }
             }
-            None => Emit::NoHandler,
+            false => Emit::NoHandler,
         }
     }};
 }
