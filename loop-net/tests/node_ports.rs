@@ -584,3 +584,42 @@ fn listen_again_matches_node() {
     assert!(!alive);
     assert_eq!(log, node("listen_again", &[]));
 }
+
+/// test-net-write-connect-write.js, test-net-end-destroyed.js: the write
+/// queued while connecting and the one from `on_connect` go out together
+/// (the echo comes back in one read); not destroyed yet in `on_end`.
+#[test]
+fn write_connect_write_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let server = Server::new(&mut lp, ServerOptions::default());
+    server.on_connection(&mut lp, |lp, _, s| {
+        s.on_data(lp, |lp, _, s, b| {
+            s.write(lp, b);
+        })
+    });
+    server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    let conn = Socket::connect(&mut lp, addr).unwrap();
+    conn.set_data(&mut lp, String::new());
+    conn.write(&mut lp, "before");
+    conn.on_connect(&mut lp, |lp, _, c| {
+        c.write(lp, " after");
+    });
+    conn.on_data(&mut lp, |lp, log: &mut L, c, b| {
+        let b = String::from_utf8_lossy(b).into_owned();
+        c.data_mut::<String, _>(lp).unwrap().push_str(&b);
+        log.push(format!("data {b}"));
+        c.end(lp);
+    });
+    conn.on_end(&mut lp, move |lp, log: &mut L, c| {
+        let received = c.data::<String, _>(lp).unwrap().clone();
+        log.push(format!(
+            "end received={received} destroyed={}",
+            c.is_destroyed(lp)
+        ));
+        server.close(lp);
+    });
+    conn.on_close(&mut lp, |_, log: &mut L, _, _| log.push("close".into()));
+    assert_eq!(run(&mut lp), node("write_connect_write", &[]));
+}
