@@ -8,7 +8,7 @@
 //! test-tcp-rst.c, test-tcp-write-to-half-open-connection.c,
 //! test-tcp-read-stop-start.c, test-tcp-write-in-a-row.c,
 //! test-tcp-shutdown-after-write.c, test-tcp-close-after-read-timeout.c,
-//! test-close-fd.c.
+//! test-close-fd.c, test-tcp-oob.c.
 
 mod common;
 
@@ -659,4 +659,46 @@ fn close_fd() {
     run(&mut lp, &mut log);
     assert_eq!(log, ["read 1", "eof"]);
     assert!(!s.exists(&lp), "closed");
+}
+
+/// test-tcp-oob.c (`tcp_oob`): the peer sends `hello` twice with
+/// `MSG_OOB`: reads get the in-band bytes, never an error, and the
+/// urgent data does not make the loop spin (a few iterations in 200 ms).
+#[test]
+fn tcp_oob() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let got = Rc::new(Cell::new(0usize));
+    let g = got.clone();
+    let l = Listener::listen(&mut lp, any_port(), &opts(), move |lp, _, l, r| {
+        r.unwrap();
+        let a = l.accept(lp).unwrap();
+        let g = g.clone();
+        a.read_start(lp, move |_, _, _, ev| match ev {
+            ReadEvent::Data(b) => g.set(g.get() + b.len()),
+            other => panic!("{other:?}"),
+        })
+        .unwrap();
+        lp.add_timer(200, 0, move |lp, _| {
+            a.close(lp, |_, _| {}).unwrap();
+            l.close(lp, |_, _| {}).unwrap();
+        });
+    })
+    .unwrap();
+    let to = l.local_addr(&lp).unwrap().as_inet().unwrap();
+    let c = std::net::TcpStream::connect(to).unwrap();
+    c.set_nodelay(true).unwrap();
+    let s = socket2::SockRef::from(&c);
+    assert_eq!(s.send_out_of_band(b"hello").unwrap(), 5);
+    assert_eq!(s.send_out_of_band(b"hello").unwrap(), 5);
+    let before = lp.metrics().iterations;
+    run(&mut lp, &mut L::new());
+    let iterations = lp.metrics().iterations - before;
+    assert!(
+        iterations <= 20,
+        "{iterations} iterations in 200 ms: spinning"
+    );
+    // Each send's last byte is urgent: out of band unless inlined.
+    assert!((8..=10).contains(&got.get()), "{} bytes", got.get());
+    drop(c);
 }
