@@ -692,3 +692,50 @@ fn connect_paused_connection_lets_the_loop_end() {
     // (a request) kept the loop until it was done.
     assert!(log.len() <= 1, "{log:?}");
 }
+
+/// `destroy` clears a socket's timeout for good (Node's `_destroy`): a
+/// socket of `Socket::new` connected again has none until `set_timeout`
+/// again.
+#[test]
+fn timeout_after_reconnect_matches_node() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let quick = Server::new(&mut lp, ServerOptions::default());
+    quick.on_connection(&mut lp, |lp, _, c| c.end(lp));
+    let silent = Server::new(&mut lp, ServerOptions::default());
+    silent.on_connection(&mut lp, |lp, _, c| c.on_data(lp, |_, _, _, _| {}));
+    quick.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    silent.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let q = quick.address(&lp).unwrap().as_inet().unwrap();
+    let sl = silent.address(&lp).unwrap().as_inet().unwrap();
+    let s = Socket::new(&mut lp);
+    s.set_timeout(&mut lp, 50);
+    s.set_data(&mut lp, 0u32);
+    let round = |lp: &Loop<L>, s: Socket| *s.data::<u32, _>(lp).unwrap();
+    s.on_timeout(&mut lp, move |lp, log: &mut L, s| {
+        log.push(format!("timeout {}", round(lp, s)));
+        s.end(lp);
+    });
+    s.on_end(&mut lp, move |lp, log: &mut L, s| {
+        log.push(format!("end {}", round(lp, s)))
+    });
+    s.on_data(&mut lp, |_, _, _, _| {});
+    s.on_close(&mut lp, move |lp, log: &mut L, s, _| {
+        let r = round(lp, s);
+        log.push(format!("close {r}"));
+        *s.data_mut::<u32, _>(lp).unwrap() += 1;
+        if r == 0 {
+            s.connect_to(lp, sl).unwrap();
+            lp.set_timeout(150, move |lp, log: &mut L| {
+                log.push("no timeout after the reconnect".into());
+                s.set_timeout(lp, 50);
+            });
+        } else {
+            s.release(lp);
+            quick.close(lp);
+            silent.close(lp);
+        }
+    });
+    s.connect_to(&mut lp, q).unwrap();
+    assert_eq!(run(&mut lp), node("timeout_after_reconnect", &[]));
+}

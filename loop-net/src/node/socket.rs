@@ -1406,6 +1406,10 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
         ns.read_timeout.take(),
         ns.deadline.take(),
     ];
+    // Node's `_destroy` clears the timeout for good: a socket connected
+    // again has none until `set_timeout` again.
+    ns.timeout_ms = 0;
+    ns.read_timeout_ms = 0;
     let counted = ns.flags & COUNTED != 0;
     let reusable = ns.flags & REUSABLE != 0;
     let server = ns.server;
@@ -1447,6 +1451,8 @@ enum Which {
 }
 
 fn clear_timers<D: 'static>(lp: &mut Loop<D>, ns: &mut SocketState<D>) {
+    ns.timeout_ms = 0;
+    ns.read_timeout_ms = 0;
     for t in [
         ns.timeout.take(),
         ns.read_timeout.take(),
