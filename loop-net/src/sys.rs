@@ -134,6 +134,24 @@ impl Sock {
         }
     }
 
+    /// `TCP_NODELAY` as set (false on a Unix socket).
+    pub(crate) fn nodelay(&self) -> io::Result<bool> {
+        match self {
+            Sock::Tcp(s) => s.nodelay(),
+            Sock::Unix(_) | Sock::Pipe(_) => Ok(false),
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+
+    /// `SO_KEEPALIVE` as set (false on a Unix socket).
+    pub(crate) fn keepalive(&self) -> io::Result<bool> {
+        match self {
+            Sock::Tcp(s) => SockRef::from(s).keepalive(),
+            Sock::Unix(_) | Sock::Pipe(_) => Ok(false),
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+
     /// `SO_KEEPALIVE`, and when on, libuv 1.46's `TCP_KEEPIDLE` = `delay`
     /// seconds, `TCP_KEEPINTVL` = 1 s, `TCP_KEEPCNT` = 10.
     pub(crate) fn set_keepalive(&self, on: bool, delay: Option<u32>) -> io::Result<()> {

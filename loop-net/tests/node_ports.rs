@@ -739,3 +739,50 @@ fn timeout_after_reconnect_matches_node() {
     s.connect_to(&mut lp, q).unwrap();
     assert_eq!(run(&mut lp), node("timeout_after_reconnect", &[]));
 }
+
+/// test-net-persistent-nodelay.js, test-net-persistent-keepalive.js (as
+/// Node's `setNoDelay`/`setKeepAlive` are written: kept while there is no
+/// connection, set in `afterConnect`): set before the connect, on while
+/// connected, and again after connecting again.
+#[test]
+fn persistent_nodelay_and_keepalive() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let server = Server::new(&mut lp, ServerOptions::default());
+    server.on_connection(&mut lp, |lp, _, c| c.end(lp));
+    server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
+    let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    let s = Socket::new(&mut lp);
+    s.set_no_delay(&mut lp, true).unwrap();
+    s.set_keep_alive(&mut lp, true, 60_000).unwrap();
+    s.on_data(&mut lp, |_, _, _, _| {});
+    s.on_connect(&mut lp, |lp, log: &mut L, s| {
+        let st = s.stream();
+        log.push(format!(
+            "connect nodelay={} keepalive={}",
+            st.no_delay(lp).unwrap(),
+            st.keep_alive(lp).unwrap()
+        ));
+    });
+    s.set_data(&mut lp, 0u32);
+    s.on_close(&mut lp, move |lp, _, s, _| {
+        let n = s.data_mut::<u32, _>(lp).unwrap();
+        *n += 1;
+        if *n == 1 {
+            s.connect_to(lp, addr).unwrap();
+        } else {
+            s.release(lp);
+            server.close(lp);
+        }
+    });
+    s.connect_to(&mut lp, addr).unwrap();
+    // While connecting, too: kept.
+    s.set_no_delay(&mut lp, true).unwrap();
+    assert_eq!(
+        run(&mut lp),
+        [
+            "connect nodelay=true keepalive=true",
+            "connect nodelay=true keepalive=true"
+        ]
+    );
+}

@@ -93,8 +93,13 @@ const REUSABLE: u16 = 1 << 12;
 const CLOSED: u16 = 1 << 13;
 /// `reset_and_destroy()` while connecting: reset once connected.
 const RESET_ON_CONNECT: u16 = 1 << 14;
+/// `set_no_delay(true)`: applied to each connection once connected
+/// (Node's `kSetNoDelay`).
+const NO_DELAY: u16 = 1 << 15;
 /// What a new connect of a reusable socket keeps of its flags.
-const KEPT_ACROSS_CONNECTS: u16 = ALLOW_HALF_OPEN | PAUSED | REUSABLE;
+const KEPT_ACROSS_CONNECTS: u16 = ALLOW_HALF_OPEN | PAUSED | REUSABLE | NO_DELAY;
+/// `keep_alive` when off.
+const KEEP_ALIVE_OFF: u32 = u32::MAX;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -104,6 +109,10 @@ pub(crate) struct SocketState<D> {
     /// The first write failure of the current batch of write callbacks.
     write_failed: Option<Error>,
     hwm: u32,
+    /// `set_keep_alive`: the idle seconds (0: the system's), or
+    /// [`KEEP_ALIVE_OFF`]; applied to each connection once connected
+    /// (Node's `kSetKeepAlive`).
+    keep_alive: u32,
     timeout_ms: u32,
     server: Option<Server>,
     timeout: Option<Timeout>,
@@ -142,6 +151,7 @@ impl<D> SocketState<D> {
             flags,
             write_failed: None,
             hwm: hwm.min(u32::MAX as usize) as u32,
+            keep_alive: KEEP_ALIVE_OFF,
             timeout_ms: 0,
             server,
             timeout: None,
@@ -848,20 +858,42 @@ impl Socket {
 
     /// `socket.setKeepAlive(enable, initialDelay)`: the delay is in ms,
     /// rounded down to seconds as Node does; under 1 s, the system's idle
-    /// time applies.
+    /// time applies. Before the connection (connecting, or a socket of
+    /// [`Socket::new`]) it is kept and set once connected, and a socket
+    /// connected again gets it again (Node's `kSetKeepAlive`).
     pub fn set_keep_alive<D: 'static>(
         self,
         lp: &mut Loop<D>,
         enable: bool,
         initial_delay_ms: u64,
     ) -> Result<()> {
-        let secs = (initial_delay_ms / 1000).min(u32::MAX as u64) as u32;
+        let secs = (initial_delay_ms / 1000).min(u32::MAX as u64 - 1) as u32;
+        if let Some(ns) = state(lp, self.0) {
+            ns.keep_alive = if enable { secs } else { KEEP_ALIVE_OFF };
+        }
+        if self.0.is_unconnected(lp) || self.0.is_connecting(lp) {
+            // No connection yet: kept, and set once connected (Node).
+            return Ok(());
+        }
         self.0
             .set_keep_alive_idle(lp, enable, (secs > 0).then_some(secs))
     }
 
-    /// `socket.setNoDelay(on)`: `TCP_NODELAY`.
-    pub fn set_no_delay<D: 'static>(self, lp: &Loop<D>, on: bool) -> Result<()> {
+    /// `socket.setNoDelay(on)`: `TCP_NODELAY`. Before the connection it is
+    /// kept and set once connected, and on each later connection (Node's
+    /// `kSetNoDelay`).
+    pub fn set_no_delay<D: 'static>(self, lp: &mut Loop<D>, on: bool) -> Result<()> {
+        if let Some(ns) = state(lp, self.0) {
+            if on {
+                ns.flags |= NO_DELAY;
+            } else {
+                ns.flags &= !NO_DELAY;
+            }
+        }
+        if self.0.is_unconnected(lp) || self.0.is_connecting(lp) {
+            // No connection yet: kept, and set once connected (Node).
+            return Ok(());
+        }
         self.0.set_no_delay(lp, on)
     }
 
@@ -957,6 +989,16 @@ fn on_connect<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, r: Result<()>)
     match r {
         Ok(()) => {
             refresh_timeout(lp, s);
+            // Options set before the connection (Node's afterConnect).
+            if let Some(ns) = state(lp, s) {
+                let (nd, ka) = (ns.flags & NO_DELAY != 0, ns.keep_alive);
+                if nd {
+                    let _ = s.set_no_delay(lp, true);
+                }
+                if ka != KEEP_ALIVE_OFF {
+                    let _ = s.set_keep_alive_idle(lp, true, (ka > 0).then_some(ka));
+                }
+            }
             if emit!(lp, d, s, connect) == Emit::Panicked {
                 return;
             }

@@ -526,6 +526,24 @@ impl Stream {
             .map_err(|e| Error::io("setNoDelay", e, None))
     }
 
+    /// Whether `TCP_NODELAY` is on (false for a Unix socket); `EBADF`
+    /// with no socket (closed, or unconnected).
+    pub fn no_delay<D: 'static>(self, lp: &Loop<D>) -> Result<bool> {
+        let st = live_ref(lp, self).ok_or_else(|| bad_handle("getsockopt"))?;
+        st.sock
+            .nodelay()
+            .map_err(|e| Error::io("getsockopt", e, None))
+    }
+
+    /// Whether `SO_KEEPALIVE` is on (false for a Unix socket); `EBADF`
+    /// with no socket.
+    pub fn keep_alive<D: 'static>(self, lp: &Loop<D>) -> Result<bool> {
+        let st = live_ref(lp, self).ok_or_else(|| bad_handle("getsockopt"))?;
+        st.sock
+            .keepalive()
+            .map_err(|e| Error::io("getsockopt", e, None))
+    }
+
     /// TCP keep-alive (`uv_tcp_keepalive`): when on, the first probe after
     /// `delay_secs` idle seconds, then one a second, 10 at most (libuv
     /// 1.46's settings). `EINVAL` for `on` with a zero delay, as libuv.
