@@ -8,7 +8,7 @@
 //! test-tcp-rst.c, test-tcp-write-to-half-open-connection.c,
 //! test-tcp-read-stop-start.c, test-tcp-write-in-a-row.c,
 //! test-tcp-shutdown-after-write.c, test-tcp-close-after-read-timeout.c,
-//! test-close-fd.c, test-tcp-oob.c.
+//! test-close-fd.c, test-tcp-oob.c, test-tcp-write-after-connect.c.
 
 mod common;
 
@@ -701,4 +701,25 @@ fn tcp_oob() {
     // Each send's last byte is urgent: out of band unless inlined.
     assert!((8..=10).contains(&got.get()), "{} bytes", got.get());
     drop(c);
+}
+
+/// test-tcp-write-after-connect.c (`tcp_write_after_connect`): a write
+/// queued while a connect to a closed port runs: the connect callback
+/// gets `ECONNREFUSED`, then the write callback `ECANCELED`.
+#[test]
+fn tcp_write_after_connect() {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    let s = Stream::connect(&mut lp, common::refused_addr(), |_, log: &mut L, _, r| {
+        log.push(format!("connect {}", r.unwrap_err().code()))
+    })
+    .unwrap();
+    s.write_with(&mut lp, &b"x"[..], move |lp, log: &mut L, r| {
+        log.push(format!("write {}", r.unwrap_err().code()));
+        s.close(lp, |_, _| {}).unwrap();
+    })
+    .unwrap();
+    let mut log = L::new();
+    run(&mut lp, &mut log);
+    assert_eq!(log, ["connect ECONNREFUSED", "write ECANCELED"]);
 }
