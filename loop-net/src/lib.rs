@@ -55,13 +55,19 @@
 //! - [`Listener`]: bind and listen (TCP with [`ListenOptions`], or a Unix
 //!   path), the connection callback, [`Listener::accept`]; accepting in a
 //!   bounded loop, and libuv's spare-fd answer to `EMFILE`;
-//! - [`Stream`]: connect (address, path, host name), `read_start` with
+//! - [`TcpSocket`] and [`UnixSocket`]: bind first, then listen or
+//!   connect from the bound address (`uv_tcp_bind`, `uv_pipe_bind`);
+//! - [`Stream`]: connect (address, path, host name; or [`Stream::new`]
+//!   first, then [`Stream::connect_to`]), `read_start` with
 //!   [`ReadEvent`]s, `write` with a queue and vectored writes, `try_write`,
 //!   `shutdown`, `close`, `close_reset`, socket options, counters;
 //! - [`Server`] and [`Socket`]: Node.js's events (`on_data`, `on_end`,
 //!   `on_close(had_error)`, `on_error`, `on_drain`, `on_timeout`…),
 //!   `end`/`destroy`, backpressure, `set_timeout`, `max_connections`,
 //!   `pause_on_connect`, `allow_half_open`, draining `close`;
+//!   `new net.Socket()` ([`Socket::new`]) and `connect()` again after
+//!   `'close'` ([`Socket::connect_to`]), a local address to connect from
+//!   ([`Socket::connect_from`]);
 //! - [`Error`] and [`Address`]: errors that name the operation, the code
 //!   and the address (`connect ECONNREFUSED 127.0.0.1:9`);
 //! - [`stats`]: what a loop holds, for tests and diagnostics.
@@ -138,6 +144,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bind;
 mod error;
 mod listener;
 mod node;
@@ -147,6 +154,7 @@ mod stream;
 mod sys;
 mod udp;
 
+pub use bind::{TcpSocket, UnixSocket};
 pub use error::{Address, Error, Result};
 pub use listener::{
     ConnectionCb, ListenOptions, Listener, ACCEPT_BATCH, DEFAULT_BACKLOG, RETRY_MS,

@@ -342,7 +342,10 @@ fn listen_unspecified(port: u16, opts: &ListenOptions) -> Result<loop_core::mio:
     }
 }
 
-fn insert<D: 'static>(
+/// Makes a listener of a listening socket (also [`crate::TcpSocket`]'s
+/// and [`crate::UnixSocket`]'s `listen`); `unlink` is the socket file to
+/// remove on close.
+pub(crate) fn insert<D: 'static>(
     lp: &mut Loop<D>,
     sock: ListenSock,
     unlink: Option<PathBuf>,

@@ -138,6 +138,24 @@ impl Sock {
         }
     }
 
+    /// `TCP_NODELAY` as set (false on a Unix socket).
+    pub(crate) fn nodelay(&self) -> io::Result<bool> {
+        match self {
+            Sock::Tcp(s) => s.nodelay(),
+            Sock::Unix(_) | Sock::Pipe(_) => Ok(false),
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+
+    /// `SO_KEEPALIVE` as set (false on a Unix socket).
+    pub(crate) fn keepalive(&self) -> io::Result<bool> {
+        match self {
+            Sock::Tcp(s) => SockRef::from(s).keepalive(),
+            Sock::Unix(_) | Sock::Pipe(_) => Ok(false),
+            Sock::None => Err(io::Error::from_raw_os_error(libc::EBADF)),
+        }
+    }
+
     /// `SO_KEEPALIVE`, and when on, libuv 1.46's `TCP_KEEPIDLE` = `delay`
     /// seconds, `TCP_KEEPINTVL` = 1 s, `TCP_KEEPCNT` = 10.
     pub(crate) fn set_keepalive(&self, on: bool, delay: Option<u32>) -> io::Result<()> {
@@ -307,7 +325,11 @@ pub(crate) fn listen_unix(path: &Path, p: &ListenParams) -> io::Result<mio::net:
 /// A non-blocking `connect`: the socket, and whether it is connected
 /// already (`false`: `EINPROGRESS`, the outcome comes as writability).
 pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(Sock, bool)> {
-    let s = stream_socket(Domain::for_address(addr))?;
+    connect_tcp_on(stream_socket(Domain::for_address(addr))?, addr)
+}
+
+/// [`connect_tcp`] from a socket made (and maybe bound) already.
+pub(crate) fn connect_tcp_on(s: Socket, addr: SocketAddr) -> io::Result<(Sock, bool)> {
     let done = started(s.connect(&addr.into()))?;
     Ok((Sock::Tcp(mio::net::TcpStream::from_std(s.into())), done))
 }
@@ -315,9 +337,59 @@ pub(crate) fn connect_tcp(addr: SocketAddr) -> io::Result<(Sock, bool)> {
 /// A non-blocking `connect` to a Unix-socket path (on Linux it completes at
 /// once, or fails with `EAGAIN` when the listener's backlog is full).
 pub(crate) fn connect_unix(path: &Path) -> io::Result<(Sock, bool)> {
-    let s = stream_socket(Domain::UNIX)?;
+    connect_unix_on(stream_socket(Domain::UNIX)?, path)
+}
+
+/// [`connect_unix`] from a socket made (and maybe bound) already.
+pub(crate) fn connect_unix_on(s: Socket, path: &Path) -> io::Result<(Sock, bool)> {
     let done = started(s.connect(&SockAddr::unix(path)?))?;
     Ok((Sock::Unix(mio::net::UnixStream::from_std(s.into())), done))
+}
+
+/// A TCP socket for `bind` (`uv_tcp_bind`'s `maybe_new_socket`):
+/// `SO_REUSEADDR` as libuv sets it, and `IPV6_V6ONLY` as asked on IPv6.
+pub(crate) fn tcp_for_bind(addr: SocketAddr, ipv6_only: bool) -> io::Result<Socket> {
+    let s = stream_socket(Domain::for_address(addr))?;
+    s.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        s.set_only_v6(ipv6_only)?;
+    }
+    Ok(s)
+}
+
+/// A TCP socket adopted before it listens or connects (`uv_tcp_open` on
+/// an fd that is bound or not): made non-blocking. `EINVAL` if it is not
+/// a TCP stream socket, or listens already; `EISCONN` if connected. The
+/// fd is closed on error.
+pub(crate) fn open_unconnected_tcp(fd: OwnedFd) -> io::Result<Socket> {
+    let s = Socket::from(fd);
+    let einval = || io::Error::from_raw_os_error(libc::EINVAL);
+    if s.r#type()? != Type::STREAM || s.is_listener()? {
+        return Err(einval());
+    }
+    if !matches!(s.domain()?, Domain::IPV4 | Domain::IPV6) {
+        return Err(einval());
+    }
+    if s.peer_addr().is_ok() {
+        return Err(io::Error::from_raw_os_error(libc::EISCONN));
+    }
+    s.set_nonblocking(true)?;
+    s.set_cloexec(true)?;
+    Ok(s)
+}
+
+/// A bare stream socket of `domain` (libuv's `uv__socket`).
+pub(crate) fn new_stream_socket(domain: Domain) -> io::Result<Socket> {
+    stream_socket(domain)
+}
+
+/// `listen` on a socket made (and maybe bound) already.
+pub(crate) fn listen_on(s: Socket, backlog: i32) -> io::Result<ListenSock> {
+    s.listen(backlog)?;
+    Ok(match s.domain()? {
+        Domain::UNIX => ListenSock::Unix(mio::net::UnixListener::from_std(s.into())),
+        _ => ListenSock::Tcp(mio::net::TcpListener::from_std(s.into())),
+    })
 }
 
 fn started(r: io::Result<()>) -> io::Result<bool> {

@@ -43,7 +43,12 @@ fn lines_and_user_data() {
         });
         s.on_end(lp, |_, log: &mut Log, _| log.push("end".into()));
         s.on_close(lp, move |lp, log: &mut Log, s, _| {
-            assert!(s.data::<Nick, _>(lp).is_none(), "gone with the socket");
+            // Still there for 'close' (to find the client's record), gone
+            // after.
+            assert_eq!(s.data::<Nick, _>(lp).unwrap().0, "ada!!!!");
+            lp.set_immediate(move |lp, _| {
+                assert!(s.data::<Nick, _>(lp).is_none(), "gone with the socket");
+            });
             log.push("close".into());
             srv.close(lp);
         });

@@ -31,6 +31,11 @@ impl Lines {
         }
     }
 
+    /// The maximum line length.
+    pub(crate) fn max(&self) -> usize {
+        self.max
+    }
+
     /// Splits `data` (appended to the partial line), calling `f` with each
     /// complete line; `f` returns `false` to stop (the socket is gone: the
     /// rest is dropped). The unterminated tail is kept.

@@ -109,23 +109,34 @@ fn get_ref<D: 'static>(lp: &Loop<D>, srv: Server) -> Option<&ServerState<D>> {
 }
 
 /// Calls handler `$field` through `make_callback` (taken out during the
-/// call, put back unless replaced). Evaluates to `false` if it panicked.
+/// call, put back unless replaced, before the tick queues drain: a tick
+/// may emit the same event). Evaluates to `false` if it panicked.
 macro_rules! emit {
     ($lp:expr, $d:expr, $srv:expr, $field:ident $(, $arg:expr)*) => {{
-        let taken = get($lp, $srv).and_then(|st| st.$field.take());
-        match taken {
-            Some(mut f) => {
+        let mut taken = get($lp, $srv).and_then(|st| st.$field.take());
+        match taken.is_some() {
+            true => {
                 let r = $lp.make_callback($d, concat!("server.", stringify!($field)), |lp, d| {
-                    f(lp, d $(, $arg)*)
+                    if let Some(f) = taken.as_mut() {
+                        f(lp, d $(, $arg)*);
+                    }
+                    // Back before the tick queues drain: a tick may emit
+                    // the same event (close, then listen again).
+                    if let Some(st) = get(lp, $srv) {
+                        if st.$field.is_none() {
+                            st.$field = taken.take();
+                        }
+                    }
                 });
-                if let Some(st) = get($lp, $srv) {
+                if let (Some(f), Some(st)) = (taken, get($lp, $srv)) {
+                    // After a panic in the handler.
                     if st.$field.is_none() {
                         st.$field = Some(f);
                     }
                 }
                 r.is_some()
             }
-            None => true,
+            false => true,
         }
     }};
 }

@@ -3,7 +3,14 @@
 //!
 //! Invariants:
 //! - a socket's state is in the Node table from `attach` until its
-//!   stream's close callback (`on_closed`), which every destroy passes;
+//!   `'close'` handler returned (`on_closed`, which every destroy passes:
+//!   the stream's close callback, or the next tick for a socket with no
+//!   connection), unless that handler connected it again; a socket of
+//!   `Socket::new` (`REUSABLE`) stays until `release`, its stream kept
+//!   unconnected by `close_keep`;
+//! - a socket connects only on an unconnected stream, and each connect
+//!   starts from a new socket's flags (`connecting_again`), keeping only
+//!   `KEPT_ACROSS_CONNECTS`;
 //! - every handler runs through [`Loop::make_callback`] (nested in the
 //!   stream's own call when the stream called us); after a panic the
 //!   socket returns at once, its state in order, and starts nothing more.
@@ -81,6 +88,20 @@ const DESTROY_SOON: u16 = 1 << 10;
 /// time to libuv, and only that one (in flight) calls back with no
 /// error; the ones still in its buffer get `ERR_STREAM_DESTROYED`.
 const CANCEL_SEEN: u16 = 1 << 11;
+/// Made by [`Socket::new`]: closing keeps the id (its stream is closed
+/// with `close_keep`), so it may connect again, until `release`.
+const REUSABLE: u16 = 1 << 12;
+/// A reusable socket whose `'close'` ran: nothing of it is pending.
+const CLOSED: u16 = 1 << 13;
+/// `reset_and_destroy()` while connecting: reset once connected.
+const RESET_ON_CONNECT: u16 = 1 << 14;
+/// `set_no_delay(true)`: applied to each connection once connected
+/// (Node's `kSetNoDelay`).
+const NO_DELAY: u16 = 1 << 15;
+/// What a new connect of a reusable socket keeps of its flags.
+const KEPT_ACROSS_CONNECTS: u16 = ALLOW_HALF_OPEN | PAUSED | REUSABLE | NO_DELAY;
+/// `keep_alive` when off.
+const KEEP_ALIVE_OFF: u32 = u32::MAX;
 
 /// The Node.js state of a socket, in the Node table at its stream's slot.
 pub(crate) struct SocketState<D> {
@@ -90,6 +111,10 @@ pub(crate) struct SocketState<D> {
     /// The first write failure of the current batch of write callbacks.
     write_failed: Option<Error>,
     hwm: u32,
+    /// `set_keep_alive`: the idle seconds (0: the system's), or
+    /// [`KEEP_ALIVE_OFF`]; applied to each connection once connected
+    /// (Node's `kSetKeepAlive`).
+    keep_alive: u32,
     timeout_ms: u32,
     server: Option<Server>,
     timeout: Option<Timeout>,
@@ -128,6 +153,7 @@ impl<D> SocketState<D> {
             flags,
             write_failed: None,
             hwm: hwm.min(u32::MAX as usize) as u32,
+            keep_alive: KEEP_ALIVE_OFF,
             timeout_ms: 0,
             server,
             timeout: None,
@@ -166,24 +192,35 @@ enum Emit {
 }
 
 /// Calls handler `$field` with `$args` through `make_callback` (taken out
-/// of the state during the call, put back unless replaced; the tick queues
-/// drain after it). Evaluates to an [`Emit`].
+/// of the state during the call, put back unless replaced, and put back
+/// before the tick queues drain, so that a tick emitting the same event
+/// finds it). Evaluates to an [`Emit`].
 macro_rules! emit {
     ($lp:expr, $d:expr, $s:expr, $field:ident $(, $arg:expr)*) => {{
-        let taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
-        match taken {
-            Some(mut f) => {
+        let mut taken = state($lp, $s).and_then(|ns| ns.h.$field.take());
+        match taken.is_some() {
+            true => {
                 let r = $lp.make_callback($d, concat!("socket.", stringify!($field)), |lp, d| {
-                    f(lp, d, Socket($s) $(, $arg)*)
+                    if let Some(f) = taken.as_mut() {
+                        f(lp, d, Socket($s) $(, $arg)*);
+                    }
+                    // Back before the tick queues drain: a tick may emit
+                    // the same event again.
+                    if let Some(ns) = state(lp, $s) {
+                        if ns.h.$field.is_none() {
+                            ns.h.$field = taken.take();
+                        }
+                    }
                 });
-                if let Some(ns) = state($lp, $s) {
+                if let (Some(f), Some(ns)) = (taken, state($lp, $s)) {
+                    // After a panic in the handler.
                     if ns.h.$field.is_none() {
                         ns.h.$field = Some(f);
                     }
                 }
                 if r.is_some() { Emit::Ran } else { Emit::Panicked }
             }
-            None => Emit::NoHandler,
+            false => Emit::NoHandler,
         }
     }};
 }
@@ -231,6 +268,37 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// `net.connect({port, host, localAddress, localPort})`: connects to
+    /// `addr` from the local address `local` (bound first, with
+    /// [`crate::TcpSocket`]). A bind error the kernel gives at once
+    /// (`EADDRNOTAVAIL`, `EINVAL`) is returned; a local port in use is
+    /// Node's: the socket is made, then destroyed with `bind EADDRINUSE
+    /// LOCAL` (`on_error`, then `on_close(true)`), as Node's
+    /// `checkBindError` finds it (libuv defers that error).
+    pub fn connect_from<D: 'static>(
+        lp: &mut Loop<D>,
+        local: SocketAddr,
+        addr: SocketAddr,
+    ) -> Result<Socket> {
+        let mut t = crate::TcpSocket::new();
+        t.bind(local, false)?;
+        let s = if t.local_addr().is_err() {
+            // The deferred EADDRINUSE: the connect's callback gets it; say
+            // it as Node does (`bind`, the local address).
+            t.connect(lp, addr, move |lp, d, s, r: Result<()>| {
+                let err = |_| Error::errno("bind", libc::EADDRINUSE, Some(&local));
+                on_connect(lp, d, s, r.map_err(err))
+            })?
+        } else {
+            t.connect(lp, addr, on_connect)?
+        };
+        attach(
+            lp,
+            SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK),
+        );
+        Ok(Socket(s))
+    }
+
     /// `net.connect(path)`: a Unix-domain socket.
     pub fn connect_path<D: 'static>(lp: &mut Loop<D>, path: impl AsRef<Path>) -> Result<Socket> {
         let s = Stream::connect_path(lp, path, on_connect)?;
@@ -241,11 +309,121 @@ impl Socket {
         Ok(Socket(s))
     }
 
+    /// `new net.Socket()`: a socket with no connection yet. Set its
+    /// handlers, then [`Socket::connect_to`] (or `connect_to_host`,
+    /// `connect_to_path`). Unlike the sockets of [`Socket::connect`] and
+    /// of a server, it **keeps its id after `'close'`**: it may connect
+    /// again, from its `on_close` handler or any time later, with its
+    /// handlers and data (Node.js allows `connect()` on a closed socket).
+    /// Its state lives until [`Socket::release`] (or the loop is dropped).
+    /// It keeps no loop alive before it connects.
+    ///
+    /// Node.js's events for it: a write before any connect fails with
+    /// `ERR_SOCKET_CLOSED` (write callback, `on_error`, then
+    /// `on_close(true)`, all on the next tick), and `destroy()` before any
+    /// connect emits `on_close(false)` on the next tick.
+    ///
+    /// ```
+    /// use loop_core::{Loop, RunMode};
+    /// use loop_net::{Server, ServerOptions, Socket};
+    ///
+    /// let mut lp: Loop<u32> = Loop::new()?;
+    /// let server = Server::new(&mut lp, ServerOptions::default());
+    /// server.on_connection(&mut lp, |lp, _, c| c.end_with(lp, "hi"));
+    /// server.listen(&mut lp, 0, Some("127.0.0.1"))?;
+    /// let addr = server.address(&lp).unwrap().as_inet().unwrap();
+    ///
+    /// // Connects twice under the same id: the second time from 'close'.
+    /// let s = Socket::new(&mut lp);
+    /// s.on_data(&mut lp, |_, n, _, _| *n += 1);
+    /// s.on_close(&mut lp, move |lp, n, s, _| {
+    ///     if *n == 1 {
+    ///         s.connect_to(lp, addr).unwrap();
+    ///     } else {
+    ///         s.release(lp);
+    ///         server.close(lp);
+    ///     }
+    /// });
+    /// s.connect_to(&mut lp, addr)?;
+    /// let mut n = 0;
+    /// lp.run(RunMode::Default, &mut n)?;
+    /// assert_eq!(n, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new<D: 'static>(lp: &mut Loop<D>) -> Socket {
+        let s = Stream::new(lp);
+        let mut ns = SocketState::new(s, None, false, false, DEFAULT_HIGH_WATER_MARK);
+        ns.flags |= REUSABLE;
+        attach(lp, ns);
+        Socket(s)
+    }
+
+    /// `socket.connect({port, host})` on a socket of [`Socket::new`], new
+    /// or closed (`'close'` ran), or on **any** socket from inside its
+    /// `on_close` handler (Node's reconnect from `'close'`, as
+    /// test-net-reconnect-error.js does): as [`Socket::connect`], on this
+    /// id, with its handlers and data. While it has a connect in progress
+    /// (`EALREADY`) or a connection (`EISCONN`), the error is returned and,
+    /// as Node.js does, also destroys the socket (`on_error`, then
+    /// `on_close(true)`). `EBADF` between `destroy` and its `'close'`, and
+    /// for a socket that is not of `Socket::new` once its `on_close`
+    /// returned.
+    pub fn connect_to<D: 'static>(self, lp: &mut Loop<D>, addr: SocketAddr) -> Result<()> {
+        let r = self.0.connect_to(lp, addr, on_connect);
+        started(lp, self.0, r)
+    }
+
+    /// [`Socket::connect_to`] a host name, resolved on loop-fs's pool.
+    pub fn connect_to_host<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        host: &str,
+        port: u16,
+    ) -> Result<()> {
+        let r = self.0.connect_to_host(lp, host, port, on_connect);
+        started(lp, self.0, r)
+    }
+
+    /// [`Socket::connect_to`] a Unix socket's path.
+    pub fn connect_to_path<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        let r = self.0.connect_to_path(lp, path, on_connect);
+        started(lp, self.0, r)
+    }
+
+    /// Frees a socket of [`Socket::new`] for good: destroys it if it is
+    /// connected, and its id names nothing once its `'close'` ran (at
+    /// once if it has no connection). A no-op on other sockets' ids once
+    /// closed; on a live one of them, `destroy`.
+    pub fn release<D: 'static>(self, lp: &mut Loop<D>) {
+        let s = self.0;
+        let Some(ns) = state(lp, s) else { return };
+        ns.flags &= !REUSABLE;
+        let f = ns.flags;
+        if f & CLOSED != 0 || (f & DESTROYED == 0 && s.is_unconnected(lp)) {
+            forget(lp, s);
+        } else if f & DESTROYED == 0 {
+            destroy(lp, s, None);
+        }
+        // Else destroyed, its 'close' to come: `on_closed` frees it.
+    }
+
     /// Makes a socket of a connected stream (`new net.Socket({handle})`);
     /// it starts reading unless `paused`.
     pub fn from_stream<D: 'static>(lp: &mut Loop<D>, s: Stream, paused: bool) -> Result<Socket> {
         if !s.exists(lp) || s.is_closing(lp) {
             return Err(crate::error::bad_handle("socket"));
+        }
+        if s.is_unconnected(lp) {
+            return Err(Error::misuse(
+                "socket",
+                libc::ENOTCONN,
+                "the stream is not connected: use Socket::new and connect_to",
+            ));
         }
         if socket_ref(lp, s).is_some() {
             return Err(Error::misuse("socket", libc::EINVAL, "already a socket"));
@@ -419,7 +597,8 @@ impl Socket {
 
     /// Attaches a value of the user's to the socket (replacing any), so
     /// that callbacks find their own record without a map lookup. Dropped
-    /// when the socket is closed (after `on_close`).
+    /// when the socket is closed, once `on_close` ran (the handler still
+    /// finds it); a socket of [`Socket::new`] keeps it across connects.
     ///
     /// ```no_run
     /// # use loop_core::Loop;
@@ -609,7 +788,20 @@ impl Socket {
     }
 
     /// `socket.resetAndDestroy()`: closes with an RST (`SO_LINGER` 0).
+    /// While connecting, it waits for the connect (`on_connect` runs),
+    /// then resets, as Node.js does; on a socket of [`Socket::new`] that
+    /// has no connection, it destroys it with `ERR_SOCKET_CLOSED`.
     pub fn reset_and_destroy<D: 'static>(self, lp: &mut Loop<D>) {
+        if self.0.is_unconnected(lp) {
+            destroy(lp, self.0, Some(socket_closed("resetAndDestroy")));
+            return;
+        }
+        if self.0.is_connecting(lp) {
+            if let Some(ns) = state(lp, self.0) {
+                ns.flags |= RESET_ON_CONNECT;
+            }
+            return;
+        }
         if state(lp, self.0).is_some_and(|ns| ns.flags & DESTROYED == 0) {
             // Only the linger option differs from destroy().
             let _ = self.0.set_linger_zero(lp);
@@ -699,20 +891,42 @@ impl Socket {
 
     /// `socket.setKeepAlive(enable, initialDelay)`: the delay is in ms,
     /// rounded down to seconds as Node does; under 1 s, the system's idle
-    /// time applies.
+    /// time applies. Before the connection (connecting, or a socket of
+    /// [`Socket::new`]) it is kept and set once connected, and a socket
+    /// connected again gets it again (Node's `kSetKeepAlive`).
     pub fn set_keep_alive<D: 'static>(
         self,
         lp: &mut Loop<D>,
         enable: bool,
         initial_delay_ms: u64,
     ) -> Result<()> {
-        let secs = (initial_delay_ms / 1000).min(u32::MAX as u64) as u32;
+        let secs = (initial_delay_ms / 1000).min(u32::MAX as u64 - 1) as u32;
+        if let Some(ns) = state(lp, self.0) {
+            ns.keep_alive = if enable { secs } else { KEEP_ALIVE_OFF };
+        }
+        if self.0.is_unconnected(lp) || self.0.is_connecting(lp) {
+            // No connection yet: kept, and set once connected (Node).
+            return Ok(());
+        }
         self.0
             .set_keep_alive_idle(lp, enable, (secs > 0).then_some(secs))
     }
 
-    /// `socket.setNoDelay(on)`: `TCP_NODELAY`.
-    pub fn set_no_delay<D: 'static>(self, lp: &Loop<D>, on: bool) -> Result<()> {
+    /// `socket.setNoDelay(on)`: `TCP_NODELAY`. Before the connection it is
+    /// kept and set once connected, and on each later connection (Node's
+    /// `kSetNoDelay`).
+    pub fn set_no_delay<D: 'static>(self, lp: &mut Loop<D>, on: bool) -> Result<()> {
+        if let Some(ns) = state(lp, self.0) {
+            if on {
+                ns.flags |= NO_DELAY;
+            } else {
+                ns.flags &= !NO_DELAY;
+            }
+        }
+        if self.0.is_unconnected(lp) || self.0.is_connecting(lp) {
+            // No connection yet: kept, and set once connected (Node).
+            return Ok(());
+        }
         self.0.set_no_delay(lp, on)
     }
 
@@ -766,9 +980,12 @@ impl Socket {
         self.0.bytes_read(lp)
     }
 
-    /// `socket.bytesWritten`: bytes taken by the kernel.
+    /// `socket.bytesWritten`: bytes `write` took, as Node.js counts them:
+    /// those the kernel took plus those still queued (while connecting,
+    /// say: [`Socket::writable_length`]). [`Stream::bytes_written`] is
+    /// the kernel's part alone.
     pub fn bytes_written<D: 'static>(self, lp: &Loop<D>) -> u64 {
-        self.0.bytes_written(lp)
+        self.0.bytes_written(lp) + self.writable_length(lp) as u64
     }
 
     /// `socket.destroyed`: true from `destroy` (or an error, or both ends
@@ -805,10 +1022,26 @@ fn on_connect<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, r: Result<()>)
     match r {
         Ok(()) => {
             refresh_timeout(lp, s);
+            // Options set before the connection (Node's afterConnect).
+            if let Some(ns) = state(lp, s) {
+                let (nd, ka) = (ns.flags & NO_DELAY != 0, ns.keep_alive);
+                if nd {
+                    let _ = s.set_no_delay(lp, true);
+                }
+                if ka != KEEP_ALIVE_OFF {
+                    let _ = s.set_keep_alive_idle(lp, true, (ka > 0).then_some(ka));
+                }
+            }
             if emit!(lp, d, s, connect) == Emit::Panicked {
                 return;
             }
             let Some(ns) = state(lp, s) else { return };
+            if ns.flags & (RESET_ON_CONNECT | DESTROYED) == RESET_ON_CONNECT {
+                // Node's `once('connect', () => this._reset())`.
+                let _ = s.set_linger_zero(lp);
+                destroy(lp, s, None);
+                return;
+            }
             if ns.flags & (PAUSED | DESTROYED | READ_ENDED) == 0 {
                 let _ = s.read_start(lp, on_read);
             }
@@ -969,15 +1202,14 @@ fn finished<D: 'static>(lp: &mut Loop<D>, s: Stream, ok: bool) {
     }
 }
 
-/// The stream's close callback (close phase): the state leaves the table;
-/// `'close'`, and the server's count if the socket was closed under it
-/// rather than destroyed.
+/// The stream's close callback (close phase): `'close'`, and the server's
+/// count if the socket was closed under it rather than destroyed. The
+/// state is made ready for another connect before `'close'` (whose
+/// handler may connect again, as Node's can); it leaves the table after
+/// the handler unless the socket is reusable ([`Socket::new`]) or the
+/// handler connected it again.
 fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
-    let Some(mut ns) = lp
-        .extension_mut::<super::NodeNet<D>>()
-        .and_then(|n| n.sockets.get_mut(s.slot()))
-        .and_then(|e| e.take_if(|ns| ns.stream == s))
-    else {
+    let Some(mut ns) = take_state(lp, s) else {
         return;
     };
     if ns.flags & DESTROYED == 0 {
@@ -986,16 +1218,108 @@ fn on_closed<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
         uncount(lp, &mut ns);
     }
     let had_error = ns.flags & HAD_ERROR != 0;
-    if let Some(mut f) = ns.h.close_first.take() {
+    let keep = ns.flags & REUSABLE != 0;
+    let first = ns.h.close_first.take();
+    let handler = ns.h.close.take();
+    ns.flags = (ns.flags & KEPT_ACROSS_CONNECTS) | DESTROYED | CLOSED;
+    ns.write_failed = None;
+    if let Some(l) = ns.lines.as_mut() {
+        *l = Lines::new(l.max());
+    }
+    put_back(lp, ns);
+    // The layer above's own listener first (`on_close_first`), then the
+    // user's; each put back after it ran, for a socket that connects again.
+    let mut unwinding = false;
+    if let Some(mut f) = first {
         let r = lp.make_callback(d, "socket.close_first", |lp, d| {
             f(lp, d, Socket(s), had_error)
         });
-        if r.is_none() {
-            return;
+        unwinding = r.is_none();
+        if let Some(ns) = state(lp, s) {
+            if ns.h.close_first.is_none() {
+                ns.h.close_first = Some(f);
+            }
         }
     }
-    if let Some(mut f) = ns.h.close.take() {
+    if let Some(mut f) = handler.filter(|_| !unwinding) {
         lp.make_callback(d, "socket.close", |lp, d| f(lp, d, Socket(s), had_error));
+        if let Some(ns) = state(lp, s) {
+            if ns.h.close.is_none() {
+                ns.h.close = Some(f);
+            }
+        }
+    }
+    let again = s.exists(lp) && !s.is_closing(lp) && !s.is_unconnected(lp);
+    if !keep && !again {
+        // Gone once 'close' ran (and its stream, if `release` came while
+        // it was kept).
+        forget(lp, s);
+    }
+}
+
+/// `'close'` of a socket destroyed with no connection (Node's
+/// `emitCloseNT`: no handle to close), on the next tick; unless it
+/// connected again meanwhile.
+/// Node emits that `'close'` with no argument, so `had_error` is false
+/// even after an error.
+fn closed_unconnected<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream) {
+    let unconnected = s.is_unconnected(lp);
+    let Some(ns) = state(lp, s) else { return };
+    if ns.flags & (DESTROYED | CLOSED) == DESTROYED && unconnected {
+        ns.flags &= !HAD_ERROR;
+        on_closed(lp, d, s);
+    }
+}
+
+/// Puts a state taken by [`take_state`] back (no allocation).
+fn put_back<D: 'static>(lp: &mut Loop<D>, ns: Box<SocketState<D>>) {
+    let slot = ns.stream.slot();
+    if let Some(e) = node(lp).sockets.get_mut(slot) {
+        *e = Some(ns);
+    }
+}
+
+fn take_state<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<Box<SocketState<D>>> {
+    lp.extension_mut::<super::NodeNet<D>>()
+        .and_then(|n| n.sockets.get_mut(s.slot()))
+        .and_then(|e| e.take_if(|ns| ns.stream == s))
+}
+
+/// What a `connect_to` came to: a new connect started, or (Node's
+/// `connect()` on a socket that is connecting or connected) the error,
+/// which also destroys the socket: `'error'`, then `'close'(true)`.
+fn started<D: 'static>(lp: &mut Loop<D>, s: Stream, r: Result<()>) -> Result<()> {
+    match r {
+        Ok(()) => {
+            connecting_again(lp, s);
+            Ok(())
+        }
+        Err(e) if matches!(e.code(), "EALREADY" | "EISCONN") => {
+            destroy(lp, s, Some(e.clone()));
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// A socket starts a new connect: its flags as a new client socket's.
+fn connecting_again<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let Some(ns) = state(lp, s) else { return };
+    // `end()` before the connect: kept, and the FIN queued behind it.
+    let pending_end = ns.flags & (ENDED | DESTROYED) == ENDED;
+    ns.flags &= KEPT_ACROSS_CONNECTS;
+    ns.write_failed = None;
+    ns.server = None;
+    if pending_end {
+        end_node(lp, s);
+    }
+}
+
+/// Drops a socket's state and frees its (unconnected) stream.
+fn forget<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    drop(take_state(lp, s));
+    if s.exists(lp) && !s.is_closing(lp) {
+        let _ = s.close(lp, |_, _| {});
     }
 }
 
@@ -1024,6 +1348,18 @@ fn write_node<D: 'static>(
             let err = stream_destroyed();
             lp.next_tick(move |lp, d| cb(lp, d, Err(err)));
         }
+        return false;
+    }
+    if s.is_unconnected(lp) {
+        // Never connected (Node's `_writeGeneric` with no `_handle`): the
+        // callback on the next tick, and the destroy right after it.
+        let err = socket_closed("write");
+        lp.next_tick(move |lp, d| {
+            if let Some(cb) = cb {
+                cb(lp, d, Err(err.clone()));
+            }
+            destroy(lp, s, Some(err));
+        });
         return false;
     }
     let Some(ns) = state(lp, s) else {
@@ -1099,6 +1435,17 @@ fn stream_destroyed() -> Error {
     )
 }
 
+/// `ERR_SOCKET_CLOSED`: a write (or a reset) on a socket that never
+/// connected.
+fn socket_closed(op: &'static str) -> Error {
+    Error::node(
+        op,
+        "ERR_SOCKET_CLOSED",
+        io::ErrorKind::NotConnected,
+        "Socket is closed",
+    )
+}
+
 /// `ERR_SOCKET_CLOSED_BEFORE_CONNECTION`: a write queued while connecting
 /// on a socket destroyed before it connected.
 fn closed_before_connection() -> Error {
@@ -1116,6 +1463,11 @@ fn end_node<D: 'static>(lp: &mut Loop<D>, s: Stream) {
         return;
     }
     ns.flags |= ENDED;
+    if s.is_unconnected(lp) {
+        // Before any connect (Node's `_final` while `pending`): the FIN
+        // goes out once a connect starts (`connect_to`).
+        return;
+    }
     if s.shutdown(lp, move |lp, _, r| finished(lp, s, r.is_ok()))
         .is_err()
     {
@@ -1144,7 +1496,12 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
         ns.read_timeout.take(),
         ns.deadline.take(),
     ];
+    // Node's `_destroy` clears the timeout for good: a socket connected
+    // again has none until `set_timeout` again.
+    ns.timeout_ms = 0;
+    ns.read_timeout_ms = 0;
     let counted = ns.flags & COUNTED != 0;
+    let reusable = ns.flags & REUSABLE != 0;
     let server = ns.server;
     ns.flags &= !COUNTED;
     for t in timers.into_iter().flatten() {
@@ -1159,8 +1516,17 @@ pub(crate) fn destroy<D: 'static>(lp: &mut Loop<D>, s: Stream, err: Option<Error
             }
         });
     }
-    if !s.is_closing(lp) {
-        let _ = s.close(lp, move |lp, d| on_closed(lp, d, s));
+    if s.is_unconnected(lp) {
+        // No connection, so no handle to close (Node's `_destroy` with no
+        // `_handle`): 'close' on the next tick, after the error's.
+        lp.next_tick(move |lp, d| closed_unconnected(lp, d, s));
+    } else if !s.is_closing(lp) {
+        let closed = move |lp: &mut Loop<D>, d: &mut D| on_closed(lp, d, s);
+        let _ = if reusable {
+            s.close_keep(lp, closed)
+        } else {
+            s.close(lp, closed)
+        };
     }
     if let (true, Some(srv)) = (counted, server) {
         server::connection_gone(lp, srv);
@@ -1175,6 +1541,8 @@ enum Which {
 }
 
 fn clear_timers<D: 'static>(lp: &mut Loop<D>, ns: &mut SocketState<D>) {
+    ns.timeout_ms = 0;
+    ns.read_timeout_ms = 0;
     for t in [
         ns.timeout.take(),
         ns.read_timeout.take(),

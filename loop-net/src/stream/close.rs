@@ -8,12 +8,18 @@
 //! - in the close phase: the connect callback, the write callbacks in
 //!   order, the shutdown callback, then the close callback, each through
 //!   [`Loop::make_callback`]; after a panic in one, the others are
-//!   dropped uncalled (their requests released) and the entry is removed.
+//!   dropped uncalled (their requests released) and the entry is removed;
+//! - a stream closed with `close_keep` is not removed: before its close
+//!   callback it becomes an unconnected stream (new loop handle, same id);
+//!   a stream closed with `close` whose close callback calls `connect_to`
+//!   becomes one then, and is not removed either.
 
 use super::write::Pending;
-use super::{get, live, CloseCb, Stream, CLOSING, READING, SHUT, SHUTTING};
+use super::{
+    get, live, CloseCb, Stream, CLOSING, IN_CLOSE_CB, KEEP, READING, SHUT, SHUTTING, UNCONNECTED,
+};
 use crate::error::{bad_handle, Error, Result};
-use crate::state::net;
+use crate::state::{net, net_key};
 use crate::sys::Sock;
 use loop_core::Loop;
 
@@ -39,6 +45,26 @@ impl Stream {
         cb: impl FnOnce(&mut Loop<D>, &mut D) + 'static,
     ) -> Result<()> {
         close_impl(lp, self, Box::new(cb), true)
+    }
+
+    /// Closes the connection as [`Stream::close`] does (the fd now, the
+    /// pending requests canceled and `cb` in the close phase), but keeps
+    /// the id: from the close phase on (already inside `cb`) the stream is
+    /// an unconnected one, as [`Stream::new`] makes, and may
+    /// [`Stream::connect_to`] again. What a C program does by calling
+    /// `uv_tcp_init` again on the handle's memory once `uv_close` called
+    /// back; Node.js's `socket.connect()` on a closed socket. The kept
+    /// stream costs its entry until [`Stream::close`]d; it is referenced
+    /// again (a new loop handle), and its counters start at 0 again at the
+    /// next connect.
+    pub fn close_keep<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        cb: impl FnOnce(&mut Loop<D>, &mut D) + 'static,
+    ) -> Result<()> {
+        let st = live(lp, self, "close")?;
+        st.flags |= KEEP;
+        close_impl(lp, self, Box::new(cb), false)
     }
 }
 
@@ -115,9 +141,43 @@ fn finish_close<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, cb: CloseCb<
                 .is_some();
         }
     }
+    if st_keep(lp, s) {
+        // Unconnected again before `cb`, so that `cb` may connect again.
+        reinit(lp, s);
+        if ok {
+            lp.make_callback(d, "close", cb);
+        }
+        tracing::trace!(stream = %s, "closed, kept unconnected");
+        return;
+    }
+    if let Some(st) = get(lp, s) {
+        st.flags |= IN_CLOSE_CB;
+    }
     if ok {
         lp.make_callback(d, "close", cb);
     }
-    net(lp).streams.remove(s.index as usize);
-    tracing::trace!(stream = %s, "closed");
+    if get(lp, s).is_some_and(|st| st.flags & CLOSING != 0) {
+        net(lp).streams.remove(s.index as usize);
+        tracing::trace!(stream = %s, "closed");
+    } else {
+        tracing::trace!(stream = %s, "closed, connecting again from its close callback");
+    }
+}
+
+fn st_keep<D: 'static>(lp: &mut Loop<D>, s: Stream) -> bool {
+    get(lp, s).is_some_and(|st| st.flags & KEEP != 0)
+}
+
+/// Makes a closed stream's entry an unconnected stream under the same id:
+/// a new loop handle (the old one is closed), no socket, no read callback.
+/// The counters keep the last connection's (the close callback reads
+/// them: Node's `bytesRead` in `'close'`) until the next connect.
+pub(super) fn reinit<D: 'static>(lp: &mut Loop<D>, s: Stream) {
+    let k = net_key(lp);
+    let io = lp.io_init(move |lp, d, r| super::read::on_ready(lp, d, k, s, r));
+    if let Some(st) = get(lp, s) {
+        st.io = io;
+        st.flags = UNCONNECTED;
+        st.read_cb = None;
+    }
 }

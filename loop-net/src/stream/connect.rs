@@ -2,6 +2,9 @@
 //! (`uv_pipe_connect`), or a host name resolved on loop-fs's pool first.
 //!
 //! Invariants:
+//! - a connect starts only on an unconnected stream (`UNCONNECTED`: made
+//!   by [`Stream::new`], or made unconnected again by `close_keep`); the
+//!   constructors (`Stream::connect`…) are `Stream::new` + `connect_to`;
 //! - a connecting stream has a `ConnectReq` until its callback runs (or
 //!   the close phase cancels it);
 //! - outcomes known during the call (an immediate success or error) are
@@ -11,8 +14,8 @@
 
 use super::write::{cancel_after_connect, run_completions, write_some};
 use super::{
-    get, insert, live, token, ConnectCb, Stream, CLOSING, CONNECTED, CONNECTING, READABLE,
-    REG_READ, REG_WRITE, WRITABLE,
+    get, insert, live, token, ConnectCb, Stream, CLOSING, CONNECTED, CONNECTING, IN_CLOSE_CB,
+    READABLE, REG_READ, REG_WRITE, UNCONNECTED, WRITABLE,
 };
 use crate::error::{Address, Error, Result};
 use crate::sys::{self, Sock};
@@ -61,7 +64,35 @@ impl fmt::Display for Target {
 
 /// A connecting stream with its request.
 fn start<D: 'static>(lp: &mut Loop<D>, cb: ConnectCb<D>, addr: Target) -> Result<Stream> {
-    let s = insert(lp, Sock::None, CONNECTING | WRITABLE);
+    let s = insert(lp, Sock::None, UNCONNECTED);
+    begin(lp, s, cb, addr)?;
+    Ok(s)
+}
+
+/// Makes the unconnected stream `s` a connecting one, with its request.
+/// `EALREADY` while connecting, `EISCONN` once connected (or after a
+/// failed connect: the socket is spent), `EBADF` when closed or closing.
+fn begin<D: 'static>(lp: &mut Loop<D>, s: Stream, cb: ConnectCb<D>, addr: Target) -> Result<()> {
+    let in_close_cb = get(lp, s).is_some_and(|st| st.flags & IN_CLOSE_CB != 0);
+    if in_close_cb {
+        // From its own close callback: unconnected again under its id.
+        super::close::reinit(lp, s);
+    }
+    let st = live(lp, s, "connect")?;
+    if st.flags & UNCONNECTED == 0 {
+        return Err(if st.flags & CONNECTING != 0 {
+            Error::misuse("connect", libc::EALREADY, "a connect is in progress")
+        } else {
+            Error::misuse(
+                "connect",
+                libc::EISCONN,
+                "connected already (or the connect failed): close the stream",
+            )
+        });
+    }
+    st.flags = (st.flags & !UNCONNECTED) | CONNECTING | WRITABLE;
+    st.bytes_read = 0;
+    st.bytes_written = 0;
     let req = lp.req_start();
     live(lp, s, "connect")?.reqs_mut().connect = Some(ConnectReq {
         cb,
@@ -70,10 +101,104 @@ fn start<D: 'static>(lp: &mut Loop<D>, cb: ConnectCb<D>, addr: Target) -> Result
         rest: Vec::new(),
         lookup: None,
     });
+    Ok(())
+}
+
+/// A connect from a socket made (and bound) beforehand ([`crate::TcpSocket`],
+/// [`crate::UnixSocket`]): `r` is what its `connect()` call gave, or the
+/// error its bind deferred (libuv's `delayed_error`), which `cb` gets in
+/// the pending phase.
+pub(crate) fn connect_prepared<D: 'static>(
+    lp: &mut Loop<D>,
+    addr: Address,
+    r: io::Result<(Sock, bool)>,
+    cb: ConnectCb<D>,
+) -> Result<Stream> {
+    let s = start(lp, cb, Target::Addr(addr))?;
+    opened(lp, s, r);
     Ok(s)
 }
 
 impl Stream {
+    /// An unconnected stream (`uv_tcp_init`, Node's `new net.Socket()`
+    /// before `connect`): no socket yet, not active (it keeps no loop
+    /// alive), closed with [`Stream::close`] like any other. Connect it
+    /// with [`Stream::connect_to`] (or `connect_to_path`,
+    /// `connect_to_host`); [`Stream::close_keep`] makes it unconnected
+    /// again, so it can connect again under the same id.
+    ///
+    /// ```
+    /// # use loop_core::{Loop, RunMode};
+    /// # use loop_net::Stream;
+    /// let mut lp: Loop<()> = Loop::new()?;
+    /// let s = Stream::new(&mut lp);
+    /// assert!(!s.is_connecting(&lp) && !s.is_readable(&lp));
+    /// // Reading needs a connection.
+    /// assert_eq!(s.read_start(&mut lp, |_, _, _, _| {}).unwrap_err().code(), "ENOTCONN");
+    /// s.close(&mut lp, |_, _| {})?;
+    /// lp.run(RunMode::Default, &mut ())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new<D: 'static>(lp: &mut Loop<D>) -> Stream {
+        insert(lp, Sock::None, UNCONNECTED)
+    }
+
+    /// Connects an unconnected stream ([`Stream::new`]) to `addr`
+    /// (`uv_tcp_connect` on an initialised handle); as
+    /// [`Stream::connect`] otherwise. `EALREADY` while a connect is in
+    /// progress, `EISCONN` once connected, `EBADF` while closing.
+    ///
+    /// Called from the stream's own close callback, it connects the
+    /// closed stream again under the same id (what `uv_tcp_init` on the
+    /// handle's memory then `uv_tcp_connect` does in a C close callback),
+    /// and the stream lives on.
+    pub fn connect_to<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        addr: SocketAddr,
+        cb: impl FnOnce(&mut Loop<D>, &mut D, Stream, Result<()>) + 'static,
+    ) -> Result<()> {
+        begin(lp, self, Box::new(cb), Target::Addr(Address::Inet(addr)))?;
+        start_connect(lp, self, addr);
+        Ok(())
+    }
+
+    /// [`Stream::connect_to`] a Unix socket's path (`uv_pipe_connect`).
+    pub fn connect_to_path<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        path: impl AsRef<Path>,
+        cb: impl FnOnce(&mut Loop<D>, &mut D, Stream, Result<()>) + 'static,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        // A path that cannot be a socket address (too long) is EINVAL now.
+        socket2::SockAddr::unix(path)
+            .map_err(|e| Error::io("connect", e, Some(&path.display())))?;
+        let target = Target::Addr(Address::Unix(path.to_path_buf()));
+        begin(lp, self, Box::new(cb), target)?;
+        let r = sys::connect_unix(path);
+        opened(lp, self, r);
+        Ok(())
+    }
+
+    /// [`Stream::connect_to`] a host name, resolved first, as
+    /// [`Stream::connect_host`].
+    pub fn connect_to_host<D: 'static>(
+        self,
+        lp: &mut Loop<D>,
+        host: &str,
+        port: u16,
+        cb: impl FnOnce(&mut Loop<D>, &mut D, Stream, Result<()>) + 'static,
+    ) -> Result<()> {
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return self.connect_to(lp, SocketAddr::new(ip, port), cb);
+        }
+        begin(lp, self, Box::new(cb), Target::Host(host.to_string()))?;
+        resolve(lp, self, host, port);
+        Ok(())
+    }
+
     /// Connects to `addr` (`uv_tcp_connect`). `cb` runs once, never from
     /// inside this call: with `Ok` once connected, or with the error, which
     /// names the address (`connect ECONNREFUSED 127.0.0.1:9`). Errors of
@@ -100,16 +225,12 @@ impl Stream {
         cb: impl FnOnce(&mut Loop<D>, &mut D, Stream, Result<()>) + 'static,
     ) -> Result<Stream> {
         let path = path.as_ref();
-        // A path that cannot be a socket address (too long) is EINVAL now.
+        // A path that cannot be a socket address (too long) is EINVAL now,
+        // before there is a stream to close.
         socket2::SockAddr::unix(path)
             .map_err(|e| Error::io("connect", e, Some(&path.display())))?;
-        let s = start(
-            lp,
-            Box::new(cb),
-            Target::Addr(Address::Unix(path.to_path_buf())),
-        )?;
-        let r = sys::connect_unix(path);
-        opened(lp, s, r);
+        let s = Stream::new(lp);
+        s.connect_to_path(lp, path, cb)?;
         Ok(s)
     }
 
@@ -128,21 +249,26 @@ impl Stream {
             return Stream::connect(lp, SocketAddr::new(ip, port), cb);
         }
         let s = start(lp, Box::new(cb), Target::Host(host.to_string()))?;
-        let lookup = loop_fs::dns::lookup(lp, host, port, move |lp, d, r| {
-            resolved(lp, d, s, r);
-        });
-        match lookup {
-            Ok(id) => {
-                if let Some(c) = get(lp, s).and_then(|st| st.reqs_mut().connect.as_mut()) {
-                    c.lookup = Some(id);
-                }
-            }
-            Err(e) => {
-                let err = Error::io("getaddrinfo", io::Error::other(e), Some(&host));
-                lp.defer(move |lp, d| connect_failed(lp, d, s, err));
+        resolve(lp, s, host, port);
+        Ok(s)
+    }
+}
+
+/// Starts the name lookup of a connect by host name.
+fn resolve<D: 'static>(lp: &mut Loop<D>, s: Stream, host: &str, port: u16) {
+    let lookup = loop_fs::dns::lookup(lp, host, port, move |lp, d, r| {
+        resolved(lp, d, s, r);
+    });
+    match lookup {
+        Ok(id) => {
+            if let Some(c) = get(lp, s).and_then(|st| st.reqs_mut().connect.as_mut()) {
+                c.lookup = Some(id);
             }
         }
-        Ok(s)
+        Err(e) => {
+            let err = Error::io("getaddrinfo", io::Error::other(e), Some(&host));
+            lp.defer(move |lp, d| connect_failed(lp, d, s, err));
+        }
     }
 }
 

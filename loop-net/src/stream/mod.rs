@@ -74,6 +74,8 @@ mod connect;
 mod read;
 mod write;
 
+pub(crate) use connect::connect_prepared;
+
 use crate::error::{bad_handle, Address, Error, Result};
 use crate::state::{net, net_key, net_mut, net_ref, Net};
 use crate::sys::Sock;
@@ -166,6 +168,15 @@ const CLOSING: u32 = 1 << 10;
 const REG_READ: u32 = 1 << 11;
 /// The fd is in the epoll set with the write interest.
 const REG_WRITE: u32 = 1 << 12;
+/// Made by [`Stream::new`] (or back from [`Stream::close_keep`]) and not
+/// connected since: `connect_to` may start a connect on it.
+const UNCONNECTED: u32 = 1 << 13;
+/// Closing with [`Stream::close_keep`]: the close phase makes the entry an
+/// unconnected stream again instead of removing it.
+const KEEP: u32 = 1 << 14;
+/// The close callback is running: `connect_to` may make the stream an
+/// unconnected one again and connect it (the entry then stays).
+const IN_CLOSE_CB: u32 = 1 << 15;
 
 pub(crate) struct StreamState<D> {
     gen: u32,
@@ -339,7 +350,12 @@ fn probe_epoll<D: 'static>(lp: &mut Loop<D>, s: Stream) -> io::Result<()> {
 /// listeners (what libuv's `epoll_ctl(ADD)` says of an fd watched twice).
 pub(crate) fn check_unwatched<D: 'static>(lp: &Loop<D>, fd: &std::os::fd::OwnedFd) -> Result<()> {
     use std::os::fd::AsRawFd;
-    let raw = Some(fd.as_raw_fd());
+    check_unwatched_raw(lp, fd.as_raw_fd())
+}
+
+/// [`check_unwatched`] by fd number.
+pub(crate) fn check_unwatched_raw<D: 'static>(lp: &Loop<D>, fd: std::os::fd::RawFd) -> Result<()> {
+    let raw = Some(fd);
     let Some(n) = net_ref(lp) else { return Ok(()) };
     if n.streams.iter().any(|(_, st)| st.sock.fd() == raw)
         || n.listeners.iter().any(|(_, l)| l.fd() == raw)
@@ -454,6 +470,12 @@ impl Stream {
         live_ref(lp, self).is_some_and(|st| st.flags & READING != 0)
     }
 
+    /// Whether the stream is unconnected ([`Stream::new`], or back from
+    /// [`Stream::close_keep`]): no socket, no connect started.
+    pub fn is_unconnected<D: 'static>(self, lp: &Loop<D>) -> bool {
+        live_ref(lp, self).is_some_and(|st| st.flags & UNCONNECTED != 0)
+    }
+
     /// Whether a connect is in progress.
     pub fn is_connecting<D: 'static>(self, lp: &Loop<D>) -> bool {
         live_ref(lp, self).is_some_and(|st| st.flags & CONNECTING != 0)
@@ -502,6 +524,24 @@ impl Stream {
         st.sock
             .set_nodelay(on)
             .map_err(|e| Error::io("setNoDelay", e, None))
+    }
+
+    /// Whether `TCP_NODELAY` is on (false for a Unix socket); `EBADF`
+    /// with no socket (closed, or unconnected).
+    pub fn no_delay<D: 'static>(self, lp: &Loop<D>) -> Result<bool> {
+        let st = live_ref(lp, self).ok_or_else(|| bad_handle("getsockopt"))?;
+        st.sock
+            .nodelay()
+            .map_err(|e| Error::io("getsockopt", e, None))
+    }
+
+    /// Whether `SO_KEEPALIVE` is on (false for a Unix socket); `EBADF`
+    /// with no socket.
+    pub fn keep_alive<D: 'static>(self, lp: &Loop<D>) -> Result<bool> {
+        let st = live_ref(lp, self).ok_or_else(|| bad_handle("getsockopt"))?;
+        st.sock
+            .keepalive()
+            .map_err(|e| Error::io("getsockopt", e, None))
     }
 
     /// TCP keep-alive (`uv_tcp_keepalive`): when on, the first probe after
