@@ -72,7 +72,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Spawns a task on the loop of the task being polled (see
-/// [`Loop::spawn_local`](crate::Loop::spawn_local)(crate::Loop::spawn_local)): polled at once.
+/// [`Loop::spawn_local`](crate::Loop::spawn_local)): polled at once.
 ///
 /// # Panics
 ///
