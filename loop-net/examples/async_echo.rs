@@ -17,7 +17,7 @@
 
 // smoke: server (scripts/check.sh starts it, waits for its line, stops it)
 
-use loop_core::{task, Loop, RunMode};
+use loop_core::{task, Loop, RunMode, Signal};
 use loop_net::future::{AsyncListener, AsyncStream};
 use std::net::{IpAddr, SocketAddr};
 
@@ -70,6 +70,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut lp: Loop<()> = Loop::new()?;
     let local = spawn_server(&mut lp, SocketAddr::new(host, port))?;
     println!("listening on {local}");
+    // SIGINT or SIGTERM ends the run: the process exits normally (a
+    // profiler sees its end, the open connections close with the loop).
+    for sig in [Signal::Int, Signal::Term] {
+        let h = lp.on_signal(sig, |lp, _, _| lp.stop())?;
+        lp.unref(h)?;
+    }
     lp.run(RunMode::Default, &mut ())?;
     Ok(())
 }

@@ -368,3 +368,51 @@ fn polled_outside_a_task_is_an_error_not_a_panic() {
 }
 
 use std::future::Future;
+
+#[test]
+fn udp_send_to_and_recv_from_in_order_past_the_queue_bound() {
+    use loop_net::future::{AsyncUdp, RECV_QUEUE};
+    const N: usize = 3 * RECV_QUEUE;
+    let mut lp: Loop<()> = Loop::new().unwrap();
+    let a = AsyncUdp::bind(&mut lp, local()).unwrap();
+    let b = AsyncUdp::bind(&mut lp, local()).unwrap();
+    let mut h = lp.spawn_local(&mut (), async move {
+        let to = b.local_addr()?;
+        let from = a.local_addr()?;
+        // The receiver starts (first recv_from), then N datagrams come
+        // while it does not read: past RECV_QUEUE it stops receiving and
+        // the kernel's buffer keeps the rest.
+        let mut buf = [0u8; 16];
+        let first = select(b.recv_from(&mut buf), task::immediate()).await;
+        assert!(matches!(first, Either::Right(_)), "nothing sent yet");
+        for i in 0..N as u32 {
+            assert_eq!(a.send_to(&i.to_be_bytes(), to).await?, 4);
+        }
+        task::sleep(10).await;
+        let mut got = Vec::new();
+        for _ in 0..N {
+            let (n, sender) = b.recv_from(&mut buf).await?;
+            assert_eq!((n, sender), (4, from));
+            got.push(u32::from_be_bytes(buf[..4].try_into().unwrap()));
+        }
+        Ok::<_, loop_net::Error>(got)
+    });
+    run_to_end(&mut lp, &mut ());
+    let got = h.try_take().unwrap().unwrap().unwrap();
+    assert_eq!(got, (0..N as u32).collect::<Vec<_>>());
+}
+
+#[test]
+fn udp_send_to_an_unbound_address_family_names_it() {
+    use loop_net::future::AsyncUdp;
+    let mut lp: Loop<()> = Loop::new().unwrap();
+    let a = AsyncUdp::bind(&mut lp, local()).unwrap();
+    let mut h = lp.spawn_local(&mut (), async move {
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        a.send_to(b"x", v6).await.map(|_| ())
+    });
+    run_to_end(&mut lp, &mut ());
+    let e = h.try_take().unwrap().unwrap().unwrap_err();
+    assert_eq!(e.op(), "send", "{e}");
+    assert!(e.address().is_some_and(|a| a.contains("::1")), "{e}");
+}

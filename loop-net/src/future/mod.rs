@@ -1,7 +1,8 @@
 //! Futures for TCP and Unix streams, for tasks of `loop_core::task`:
 //! [`AsyncListener::accept`], [`AsyncStream::connect`], reading into the
 //! caller's buffer, `write_all` with backpressure, `shutdown` (the
-//! half-close), and the `futures-io` `AsyncRead`/`AsyncWrite` traits.
+//! half-close), and the `futures-io` `AsyncRead`/`AsyncWrite` traits;
+//! UDP's `send_to`/`recv_from` on [`AsyncUdp`].
 //!
 //! Built on the libuv-level layer ([`crate::Listener`], [`crate::Stream`])
 //! and nothing else: a callback of that layer records what happened in a
@@ -75,9 +76,11 @@ mod io;
 mod listener;
 mod ops;
 mod stream;
+mod udp;
 
 pub use listener::{Accept, AsyncListener, ACCEPT_QUEUE};
 pub use stream::{
     AsyncStream, Connect, Flush, Read, ReadChunk, Shutdown, WriteAll, READ_HIGH_WATER,
     READ_LOW_WATER, WRITE_HIGH_WATER,
 };
+pub use udp::{AsyncUdp, RecvFrom, SendTo, RECV_QUEUE};

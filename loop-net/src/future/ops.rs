@@ -23,11 +23,14 @@ use loop_core::Loop;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+/// Queues a write whose completion is recorded in the stream's cell.
+type WriteQueuedFn = fn(&mut dyn AnyLoop, Stream, &[u8], &Rc<Shared>) -> Result<()>;
+
 /// The operations of one state type `D`.
 pub(crate) struct Ops {
     pub(crate) read_start: fn(&mut dyn AnyLoop, Stream, &Rc<Shared>) -> Result<()>,
     pub(crate) try_write: fn(&mut dyn AnyLoop, Stream, &[u8]) -> Result<usize>,
-    pub(crate) write_queued: fn(&mut dyn AnyLoop, Stream, &[u8], &Rc<Shared>) -> Result<()>,
+    pub(crate) write_queued: WriteQueuedFn,
     pub(crate) queue_size: fn(&mut dyn AnyLoop, Stream) -> Result<usize>,
     pub(crate) shutdown: fn(&mut dyn AnyLoop, Stream, &Rc<Shared>) -> Result<()>,
     pub(crate) close: fn(&mut dyn AnyLoop, Stream),

@@ -8,7 +8,7 @@
 //!   completion) and wakes the waker the latest poll left; a future looks
 //!   at the cell and, when it must act on the loop, reaches it through
 //!   `task::with_any_loop` and the [`Ops`] of the loop's state type.
-//! - **Reading** starts at the first read and goes on while fewer than
+//! - **Reading** starts at the first read and goes on while at most
 //!   [`READ_HIGH_WATER`] bytes wait in the cell: past it, `read_stop`
 //!   (the peer waits on its TCP window), and the read that brings the
 //!   cell back under [`READ_LOW_WATER`] resumes (`read_start` with the
@@ -43,8 +43,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-/// Reading pauses once this many received bytes wait unread (64 KiB, the
-/// size of one read of the stream layer).
+/// Reading pauses once more than this many received bytes wait unread
+/// (64 KiB, the size of one read of the stream layer: a task that keeps up
+/// never pauses its stream).
 pub const READ_HIGH_WATER: usize = 64 * 1024;
 /// A paused stream resumes reading once fewer bytes than this wait.
 pub const READ_LOW_WATER: usize = READ_HIGH_WATER / 2;
@@ -168,7 +169,10 @@ pub(crate) fn on_read<D: 'static>(lp: &mut Loop<D>, s: Stream, sh: &Shared, ev: 
                     st.rpos = 0;
                 }
                 st.rbuf.extend_from_slice(b);
-                if st.rbuf.len() - st.rpos >= READ_HIGH_WATER {
+                // More than the mark, not as much: one full read (64 KiB)
+                // the task takes at once must not stop and restart the
+                // stream (two `epoll_ctl`s per read).
+                if st.rbuf.len() - st.rpos > READ_HIGH_WATER {
                     st.reading = false;
                     stop = true;
                 }
@@ -438,12 +442,17 @@ impl AsyncStream {
         }
         let (s, ops, sh) = (self.s, self.ops, &self.sh);
         let r = on_loop("write", |lp| {
-            if (ops.queue_size)(lp, s)? > WRITE_HIGH_WATER {
-                return Ok(false);
-            }
+            // `try_write` first: it writes only when nothing is queued (else
+            // `EAGAIN`), so the common case costs one call, and the queue
+            // is looked at only when there is one.
             let n = match (ops.try_write)(lp, s, buf) {
                 Ok(n) => n,
-                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => 0,
+                Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => {
+                    if (ops.queue_size)(lp, s)? > WRITE_HIGH_WATER {
+                        return Ok(false);
+                    }
+                    0
+                }
                 Err(e) => return Err(e),
             };
             if n < buf.len() {
