@@ -69,13 +69,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut lp: Loop<()> = Loop::new()?;
     let local = spawn_server(&mut lp, SocketAddr::new(host, port))?;
-    println!("listening on {local}");
     // SIGINT or SIGTERM ends the run: the process exits normally (a
     // profiler sees its end, the open connections close with the loop).
     for sig in [Signal::Int, Signal::Term] {
         let h = lp.on_signal(sig, |lp, _, _| lp.stop())?;
         lp.unref(h)?;
     }
+    println!("listening on {local}");
     lp.run(RunMode::Default, &mut ())?;
     Ok(())
 }
