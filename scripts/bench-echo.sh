@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench-echo.sh [DURATION_S] [ROUNDS] -- echo-app against a libuv 1.44 echo
-# server (C, Debian's libuv1-dev) and a tokio current-thread echo server, on
-# 127.0.0.1, same machine, same run.
+# server (C, Debian's libuv1-dev), a tokio current-thread echo server, and
+# loop-net's async_echo example (the same loop, written with async/await),
+# on 127.0.0.1, same machine, same run.  SERVERS="echo-app async-echo"
+# runs a subset (default: all four).
 #
 # Each server is pinned to CPU 0 with taskset, the load generator
 # (`echo-app bench`, on the project's loop) to CPU 1.  Cells:
@@ -11,7 +13,8 @@
 #   stream    50 conns 4 KiB x16  MB/s, server CPU per message
 #   idle      5,000 connections   server RSS per connection
 #   udp       8 sockets 64 B x8   datagrams/s, server CPU per datagram
-#             (echo-app and libuv only: the tokio peer has no UDP echo)
+#             (echo-app and libuv only: the tokio peer and async_echo
+#             have no UDP echo)
 # Server CPU is utime+stime of /proc/PID/stat (all threads) over the cell;
 # RSS is VmRSS of /proc/PID/status before and with the idle connections.
 # The three servers run side by side; each cell runs on the three back to
@@ -36,20 +39,25 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [[ ! -f /usr/include/uv.h ]]; then
+command -v taskset >/dev/null || { echo "bench-echo: taskset (util-linux) missing" >&2; exit 1; }
+
+read -r -a servers <<<"${SERVERS:-echo-app libuv tokio async-echo}"
+nserv=${#servers[@]}
+has() { [[ " ${servers[*]} " == *" $1 "* ]]; }
+if has libuv && [[ ! -f /usr/include/uv.h ]]; then
   echo "# /usr/include/uv.h missing: installing libuv1-dev" >&2
   apt-get update >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y libuv1-dev >&2
 fi
-command -v taskset >/dev/null || { echo "bench-echo: taskset (util-linux) missing" >&2; exit 1; }
 
 echo "# building (release)" >&2
-(cd "$root" && cargo build --release --quiet -p echo-app)
-cc -O2 -Wall -Wextra -o "$work/uv_echo" "$peers/uv_echo.c" -luv
-(cd "$peers/tokio-echo" && CARGO_TARGET_DIR="$target/tokio-echo" cargo build --release --quiet)
+(cd "$root" && cargo build --release --quiet -p echo-app && cargo build --release --quiet -p loop-net --example async_echo)
+if has libuv; then cc -O2 -Wall -Wextra -o "$work/uv_echo" "$peers/uv_echo.c" -luv; fi
+if has tokio; then (cd "$peers/tokio-echo" && CARGO_TARGET_DIR="$target/tokio-echo" cargo build --release --quiet); fi
 echo_app="$target/release/echo-app"
 tokio_echo="$target/tokio-echo/release/tokio-echo"
 uv_echo="$work/uv_echo"
+async_echo="$target/release/examples/async_echo"
 
 # 5,000 connections on both sides.
 ulimit -n "$(ulimit -Hn)"
@@ -67,6 +75,7 @@ start_server() { # name: starts it on a free port, sets pid[name], port[name]
     echo-app) taskset -c 0 "$echo_app" serve --host 127.0.0.1 --port "$p" >"$out" 2>&1 & ;;
     libuv) taskset -c 0 "$uv_echo" "$p" >"$out" 2>&1 & ;;
     tokio) taskset -c 0 "$tokio_echo" "$p" >"$out" 2>&1 & ;;
+    async-echo) taskset -c 0 "$async_echo" "$p" >"$out" 2>&1 & ;;
   esac
   pid[$name]=$!
   port[$name]=$p
@@ -128,7 +137,6 @@ run_idle() { # name
   echo "$name idle bytes_per_conn $(awk -v a="$rss0" -v b="$rss1" 'BEGIN { printf "%.0f", (b - a) * 1024 / 5000 }')" >>"$work/results"
 }
 
-servers=(echo-app libuv tokio)
 cells=(
   "pp1 --mode pingpong --conns 1 --size 64"
   "pp50 --mode pingpong --conns 50 --size 64"
@@ -136,9 +144,9 @@ cells=(
   "st50 --mode stream --conns 50 --size 4096 --pipeline 16"
   "udp8 --mode udp --conns 8 --size 64 --pipeline 8"
 )
-# The three servers run side by side (idle ones cost nothing), and each
-# cell runs on the three back to back, in an order that rotates every
-# round: load from elsewhere on the machine hits them alike.
+# The servers run side by side (idle ones cost nothing), and each cell
+# runs on all of them back to back, in an order that rotates every round:
+# load from elsewhere on the machine hits them alike.
 for name in "${servers[@]}"; do
   start_server "$name"
   echo "# $name on 127.0.0.1:${port[$name]} (pid ${pid[$name]})" >&2
@@ -146,9 +154,9 @@ done
 for round in $(seq "$rounds"); do
   echo "# round $round" >&2
   for cell in "${cells[@]}"; do
-    for k in 0 1 2; do
-      name="${servers[$(((k + round) % 3))]}"
-      [[ "$cell" == udp* && "$name" == tokio ]] && continue
+    for k in $(seq 0 $((nserv - 1))); do
+      name="${servers[$(((k + round) % nserv))]}"
+      [[ "$cell" == udp* && ( "$name" == tokio || "$name" == async-echo ) ]] && continue
       # shellcheck disable=SC2086 # the cell's arguments split on purpose
       run_cell "$name" $cell
     done
@@ -187,13 +195,13 @@ cells = [
     ("udp8", "UDP 8 sockets 64 B x8", "msgs_per_s", "datagrams/s", "{:.0f}", True),
     ("udp8", "UDP 8 sockets 64 B x8", "cpu_us_per_msg", "server CPU µs/datagram", "{:.2f}", False),
 ]
-print(f"rounds={sys.argv[2]} cell_duration_s={sys.argv[3]} (medians; ratio = echo-app / peer)")
+print(f"rounds={sys.argv[2]} cell_duration_s={sys.argv[3]} (medians; ratio = echo-app / peer; async/cb = async_echo / echo-app)")
 print()
-print("| cell | figure | echo-app | libuv 1.44 | tokio | vs libuv | vs tokio |")
-print("|---|---|---|---|---|---|---|")
+print("| cell | figure | echo-app | libuv 1.44 | tokio | async_echo | vs libuv | vs tokio | async/cb |")
+print("|---|---|---|---|---|---|---|---|---|")
 for cell, label, key, unit, fmt, higher in cells:
-    e, u, t = (g(n, cell, key) for n in ("echo-app", "libuv", "tokio"))
+    e, u, t, a = (g(n, cell, key) for n in ("echo-app", "libuv", "tokio", "async-echo"))
     def f(x): return fmt.format(x) if x is not None else "-"
     def r(a, b): return f"{a / b:.2f}" if a is not None and b else "-"
-    print(f"| {label} | {unit}{' (higher is better)' if higher else ''} | {f(e)} | {f(u)} | {f(t)} | {r(e, u)} | {r(e, t)} |")
+    print(f"| {label} | {unit}{' (higher is better)' if higher else ''} | {f(e)} | {f(u)} | {f(t)} | {f(a)} | {r(e, u)} | {r(e, t)} | {r(a, e)} |")
 EOF

@@ -71,6 +71,8 @@
 //! - [`Error`] and [`Address`]: errors that name the operation, the code
 //!   and the address (`connect ECONNREFUSED 127.0.0.1:9`);
 //! - [`stats`]: what a loop holds, for tests and diagnostics.
+//! - [`future`]: the streams for `async` tasks (`accept().await`,
+//!   `read`, `write_all`, `shutdown`, `futures-io`'s traits).
 //! - [`Udp`] and [`DgramSocket`]: UDP at the libuv level (`uv_udp_t`) and
 //!   Node.js's `dgram.Socket` on top of it; `docs/udp.md` in the
 //!   repository follows one datagram.
@@ -146,6 +148,7 @@
 
 mod bind;
 mod error;
+pub mod future;
 mod listener;
 mod node;
 mod state;

@@ -1,11 +1,12 @@
 //! Allocations on the hot path, counted by a global allocator (its own
 //! test binary): resuming reads (`read_start` after `read_stop`), a
-//! `try_write` that would block, and a Node.js socket's `pause`/`resume`
-//! allocate nothing.
+//! `try_write` that would block, a Node.js socket's `pause`/`resume`, and
+//! a task's read/write round trip on a `loop_net::future::AsyncStream`
+//! (`read` into its buffer and `read_chunk`) allocate nothing.
 
 use loop_core::{Loop, RunMode};
 use loop_net::{ReadEvent, Socket, Stream};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 
 #[path = "support/counting_alloc.rs"]
@@ -110,4 +111,69 @@ fn pausing_and_resuming_a_socket_allocates_nothing() {
     }
     sock.destroy(&mut lp);
     lp.run(RunMode::Default, &mut got).unwrap();
+}
+
+/// Echo round trips through a task on an `AsyncStream` (the read
+/// callback, the wake-up, the poll, `read` or `read_chunk`, `write_all`):
+/// after a warm-up, not one allocation per round trip.
+fn async_round_trips_allocate_nothing(chunked: bool) {
+    use loop_net::future::AsyncStream;
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut lp: Loop<u64> = Loop::new().unwrap();
+    let s = Stream::open_unix(&mut lp, a).unwrap();
+    let s = AsyncStream::from_stream(&mut lp, s);
+    let mut got = 0;
+    let task = lp.spawn_local(&mut got, async move {
+        let mut buf = [0u8; 256];
+        let mut chunk = Vec::new();
+        loop {
+            let n = if chunked {
+                chunk.clear();
+                let n = s.read_chunk(&mut chunk).await.unwrap();
+                s.write_all(&chunk).await.unwrap();
+                n
+            } else {
+                let n = s.read(&mut buf).await.unwrap();
+                s.write_all(&buf[..n]).await.unwrap();
+                n
+            };
+            if n == 0 {
+                break;
+            }
+            loop_core::task::with(|_, got: &mut u64| *got += n as u64);
+        }
+    });
+    let mut back = [0u8; 64];
+    let mut round = |lp: &mut Loop<u64>, got: &mut u64| {
+        let before = *got;
+        (&b).write_all(&[7u8; 64]).unwrap();
+        while *got < before + 64 {
+            lp.run(RunMode::Once, got).unwrap();
+        }
+        (&b).read_exact(&mut back).unwrap();
+    };
+    for _ in 0..10 {
+        round(&mut lp, &mut got);
+    }
+    for i in 0..200 {
+        let n = allocs(|| round(&mut lp, &mut got));
+        assert_eq!(
+            n, 0,
+            "an async round trip allocated (round {i}, chunked {chunked})"
+        );
+    }
+    b.shutdown(std::net::Shutdown::Write).unwrap();
+    lp.run(RunMode::Default, &mut got).unwrap();
+    assert!(task.is_finished());
+    assert_eq!(got, 210 * 64);
+}
+
+#[test]
+fn an_async_read_into_a_buffer_allocates_nothing() {
+    async_round_trips_allocate_nothing(false);
+}
+
+#[test]
+fn an_async_read_chunk_allocates_nothing() {
+    async_round_trips_allocate_nothing(true);
 }
