@@ -701,15 +701,16 @@ impl Control {
     }
 }
 
-/// One line on stderr in one `write` (`eprintln!` writes piece by piece).
-fn say(args: std::fmt::Arguments<'_>) {
+/// One line on stderr in one `write` (`eprintln!` writes piece by piece);
+/// the cluster's primary writes its lines with it too.
+pub(crate) fn say(args: std::fmt::Arguments<'_>) {
     let _ = std::io::stderr()
         .lock()
         .write_all(format!("{args}\n").as_bytes());
 }
 
 /// `1 connection`, `2 connections`: the shutdown lines count in words.
-fn plural(n: u64, what: &str) -> String {
+pub(crate) fn plural(n: u64, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
     } else {

@@ -90,11 +90,7 @@ impl<'a> SpawnOptions<'a> {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        self.env = Some(
-            vars.into_iter()
-                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-                .collect(),
-        );
+        self.env = Some(env_vars(vars));
         self
     }
 
@@ -107,10 +103,7 @@ impl<'a> SpawnOptions<'a> {
     /// What the child gets as fd `fd` (libuv's `stdio[fd]`); entries not
     /// set below the highest one set are [`Stdio::Ignore`].
     pub fn stdio(mut self, fd: usize, what: Stdio<'a>) -> Self {
-        while self.stdio.len() <= fd {
-            self.stdio.push(Stdio::Ignore);
-        }
-        self.stdio[fd] = what;
+        put_at(&mut self.stdio, fd, what, || Stdio::Ignore);
         self
     }
 
@@ -151,5 +144,30 @@ impl<'a> SpawnOptions<'a> {
     pub fn gid(mut self, gid: u32) -> Self {
         self.gid = Some(gid);
         self
+    }
+}
+
+/// An environment given as pairs, owned (both builders' `env`).
+pub(crate) fn env_vars<I, K, V>(vars: I) -> Vec<(OsString, OsString)>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    vars.into_iter()
+        .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
+        .collect()
+}
+
+/// Sets `stdio[fd]`, filling the entries below it that were not set with
+/// `fill()` (both builders' per-fd setter).
+pub(crate) fn put_at<T>(stdio: &mut Vec<T>, fd: usize, what: T, fill: impl Fn() -> T) {
+    while stdio.len() < fd {
+        stdio.push(fill());
+    }
+    if fd < stdio.len() {
+        stdio[fd] = what;
+    } else {
+        stdio.push(what);
     }
 }

@@ -21,7 +21,7 @@
 
 use super::{Counts, Msg, CHANNEL_FD};
 use crate::error::{Error, Result};
-use crate::server::{Exit, ServeConfig, Summary};
+use crate::server::{plural, say, Exit, ServeConfig, Summary};
 use loop_core::{Loop, RunMode, TimerId};
 use loop_process::{spawn, Channel, Process, SendHandle, SpawnOptions, Stdio};
 use std::ffi::OsString;
@@ -135,21 +135,6 @@ struct Primary {
     forced_open: Option<u64>,
     /// The signal whose shutdown line waits for the workers' reports.
     announce: Option<&'static str>,
-}
-
-/// One line on stderr in one `write`.
-fn say(args: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(format!("{args}\n").as_bytes());
-}
-
-fn plural(n: u64, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }
 
 impl Primary {

@@ -50,13 +50,14 @@ impl AsyncWrite for &AsyncStream {
     }
 }
 
+// The owned stream is the shared one: each call goes through `&AsyncStream`.
 impl AsyncRead for AsyncStream {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        io(self.poll_read_into(cx, buf))
+        Pin::new(&mut &*self).poll_read(cx, buf)
     }
 }
 
@@ -66,14 +67,14 @@ impl AsyncWrite for AsyncStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        io(self.poll_write_all(cx, buf).map_ok(|()| buf.len()))
+        Pin::new(&mut &*self).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        io(self.poll_flush_queue(cx))
+        Pin::new(&mut &*self).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        io(self.poll_shutdown(cx))
+        Pin::new(&mut &*self).poll_close(cx)
     }
 }

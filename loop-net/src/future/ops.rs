@@ -60,8 +60,12 @@ pub(crate) fn ops<D: 'static>() -> &'static Ops {
     &For::<D>::OPS
 }
 
-/// `lp` as the `Loop<D>` it must be.
-fn on<'a, D: 'static>(lp: &'a mut dyn AnyLoop, op: &'static str) -> Result<&'a mut Loop<D>> {
+/// `lp` as the `Loop<D>` it must be (a misuse error for a loop of
+/// another state type; the UDP table uses it too).
+pub(super) fn on<'a, D: 'static>(
+    lp: &'a mut dyn AnyLoop,
+    op: &'static str,
+) -> Result<&'a mut Loop<D>> {
     lp.as_any_mut().downcast_mut::<Loop<D>>().ok_or_else(|| {
         Error::misuse(
             op,

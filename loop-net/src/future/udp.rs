@@ -15,6 +15,7 @@
 //!   goes (it was handed over).
 //! - Dropping the socket closes it, as [`super::AsyncStream`] does.
 
+use super::ops::on;
 use crate::error::{Error, Result};
 use crate::{BindFlags, Datagram, Udp};
 use loop_core::task::{with_any_loop, AnyLoop};
@@ -68,16 +69,6 @@ impl<D: 'static> For<D> {
         local_addr: local_addr::<D>,
         close: close::<D>,
     };
-}
-
-fn on<'a, D: 'static>(lp: &'a mut dyn AnyLoop, op: &'static str) -> Result<&'a mut Loop<D>> {
-    lp.as_any_mut().downcast_mut::<Loop<D>>().ok_or_else(|| {
-        Error::misuse(
-            op,
-            libc::EINVAL,
-            "polled on a loop of another state type than its own",
-        )
-    })
 }
 
 fn recv_start<D: 'static>(lp: &mut dyn AnyLoop, u: Udp, sh: &Rc<Shared>) -> Result<()> {

@@ -76,11 +76,7 @@ impl<'a> Options<'a> {
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
-        self.env = Some(
-            vars.into_iter()
-                .map(|(k, v)| (k.as_ref().to_owned(), v.as_ref().to_owned()))
-                .collect(),
-        );
+        self.env = Some(crate::options::env_vars(vars));
         self
     }
 
@@ -99,10 +95,7 @@ impl<'a> Options<'a> {
     /// One `stdio` entry, at the child's fd `fd`; entries not set below it
     /// are `'ignore'`.
     pub fn stdio_at(mut self, fd: usize, what: StdioOption<'a>) -> Self {
-        while self.stdio.len() <= fd {
-            self.stdio.push(StdioOption::Ignore);
-        }
-        self.stdio[fd] = what;
+        crate::options::put_at(&mut self.stdio, fd, what, || StdioOption::Ignore);
         self
     }
 
