@@ -8,8 +8,7 @@ mod common;
 
 use common::*;
 use rustix::process::Signal;
-use std::io::{Read, Write};
-use std::net::Shutdown;
+use std::io::Read;
 use std::time::Duration;
 
 /// The live child processes of `pid` (its workers).
@@ -68,6 +67,14 @@ fn sigint_and_summary(app: &mut App) -> Vec<String> {
     app.rest_of_stdout()
 }
 
+/// SIGINT, a clean exit, and in the summary's worker lines `n` restarts
+/// in all.
+fn assert_restarts(app: &mut App, n: u32) {
+    let out = sigint_and_summary(app);
+    let restarts: u32 = worker_lines(&out).iter().map(|(r, _)| r).sum();
+    assert_eq!(restarts, n, "{out:?}");
+}
+
 #[test]
 fn a_cluster_echoes_byte_for_byte_over_tcp_and_udp() {
     let (mut app, addr) = App::serve(&["--processes", "2"]);
@@ -78,17 +85,8 @@ fn a_cluster_echoes_byte_for_byte_over_tcp_and_udp() {
     assert_eq!(echo(&mut c, &all), all);
     drop(c);
     // Half-close with 4 MiB: every byte, then EOF.
-    let c = connect(addr);
     let data = pattern(4 << 20);
-    let mut w = c.try_clone().unwrap();
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || {
-        w.write_all(&sent).unwrap();
-        w.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    (&c).read_to_end(&mut got).expect("the echo, then EOF");
-    writer.join().unwrap();
+    let got = half_close_echo(&connect(addr), &data);
     assert!(
         got == data,
         "echoed {} of {} B, or different",
@@ -230,55 +228,44 @@ fn connections_spread_over_the_workers() {
     assert_eq!(summed, counts, "{out:?}");
 }
 
+/// SIGKILLs worker `victim`: the primary says it starts one again in
+/// `backoff_ms` ms, and soon there are 2 workers again, without `victim`,
+/// reaped (`what` names the replacement in the failure message).
+fn kill_and_see_replaced(app: &App, victim: u32, backoff_ms: u64, what: &str) {
+    kill(victim, Signal::KILL);
+    let said = format!("(killed by signal 9): starting it again in {backoff_ms} ms");
+    assert!(app.wait_stderr(&said, WAIT), "{}", app.stderr());
+    assert!(
+        eventually(WAIT, || {
+            let now = children(app.pid());
+            now.len() == 2 && !now.contains(&victim)
+        }),
+        "{what}: {:?}",
+        children(app.pid())
+    );
+    assert!(gone(victim), "the killed worker was not reaped");
+}
+
 #[test]
 fn a_killed_worker_is_replaced() {
     let (mut app, addr) = App::serve(&["--processes", "2"]);
     let before = children(app.pid());
     assert_eq!(before.len(), 2);
     let victim = before[0];
-    kill(victim, Signal::KILL);
-    assert!(
-        app.wait_stderr("(killed by signal 9): starting it again in 100 ms", WAIT),
-        "{}",
-        app.stderr()
-    );
-    assert!(
-        eventually(WAIT, || {
-            let now = children(app.pid());
-            now.len() == 2 && !now.contains(&victim)
-        }),
-        "no replacement: {:?}",
-        children(app.pid())
-    );
-    assert!(gone(victim), "the killed worker was not reaped");
+    kill_and_see_replaced(&app, victim, 100, "no replacement");
     // The replacement dies at once too: the back-off doubles.
     let second = *children(app.pid())
         .iter()
         .find(|p| !before.contains(p))
         .expect("the replacement");
-    kill(second, Signal::KILL);
-    assert!(
-        app.wait_stderr("(killed by signal 9): starting it again in 200 ms", WAIT),
-        "{}",
-        app.stderr()
-    );
-    assert!(
-        eventually(WAIT, || {
-            let now = children(app.pid());
-            now.len() == 2 && !now.contains(&second)
-        }),
-        "no second replacement: {:?}",
-        children(app.pid())
-    );
+    kill_and_see_replaced(&app, second, 200, "no second replacement");
     // Serving on, on both.
     let mut conns: Vec<_> = (0..40).map(|_| connect(addr)).collect();
     for c in &mut conns {
         assert_eq!(echo(c, b"after"), b"after");
     }
     drop(conns);
-    let out = sigint_and_summary(&mut app);
-    let restarts: u32 = worker_lines(&out).iter().map(|(r, _)| r).sum();
-    assert_eq!(restarts, 2, "{out:?}");
+    assert_restarts(&mut app, 2);
 }
 
 #[test]
@@ -298,28 +285,9 @@ fn sigint_stops_accepting_everywhere_and_drains_open_connections() {
         "{}",
         app.stderr()
     );
-    assert!(
-        eventually(Duration::from_secs(5), || refused(addr)),
-        "new connections still accepted"
-    );
     // The open clients are still served, to their end.
-    assert_eq!(echo(&mut a, b"after"), b"after");
-    drop(a);
-    let data = pattern(1 << 20);
-    let mut w = b.try_clone().unwrap();
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || {
-        w.write_all(&sent).unwrap();
-        w.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    (&b).read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
-    assert!(got == data);
-    let st = app.wait_exit(WAIT);
-    assert_eq!(st.code(), Some(0), "stderr: {}", app.stderr());
-    let out = app.rest_of_stdout();
-    let last = out.last().expect("a summary line");
+    open_clients_finish(addr, a, b);
+    let last = exit_0_summary(&mut app, WAIT);
     assert!(
         last.starts_with("shutdown complete: connections=2 "),
         "{last}"
@@ -477,9 +445,7 @@ fn a_worker_signalled_alone_drains_and_is_started_again_quietly() {
     let mut c = connect(addr);
     assert_eq!(echo(&mut c, b"still"), b"still");
     drop(c);
-    let out = sigint_and_summary(&mut app);
-    let restarts: u32 = worker_lines(&out).iter().map(|(r, _)| r).sum();
-    assert_eq!(restarts, 1, "{out:?}");
+    assert_restarts(&mut app, 1);
 }
 
 #[test]

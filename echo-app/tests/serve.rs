@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use rustix::process::Signal;
 use std::io::{Read, Write};
-use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -59,17 +58,8 @@ fn serves_100_clients_at_once() {
 fn half_close_gets_every_byte_then_eof() {
     let (_app, addr) = App::serve(&[]);
     for len in [0usize, 1, 65_537, 4 << 20] {
-        let c = connect(addr);
         let data = pattern(len);
-        let mut w = c.try_clone().unwrap();
-        let sent = data.clone();
-        let writer = std::thread::spawn(move || {
-            w.write_all(&sent).unwrap();
-            w.shutdown(Shutdown::Write).unwrap();
-        });
-        let mut got = Vec::new();
-        (&c).read_to_end(&mut got).expect("the echo, then EOF");
-        writer.join().unwrap();
+        let got = half_close_echo(&connect(addr), &data);
         assert_eq!(got.len(), len, "echoed length for {len} B");
         assert!(got == data, "echoed bytes differ for {len} B");
     }
@@ -140,28 +130,8 @@ fn sigint_refuses_new_connections_and_lets_open_ones_finish() {
     assert_eq!(echo(&mut a, b"before"), b"before");
     app.signal(Signal::INT);
     assert!(app.wait_stderr("SIGINT: listener closed", WAIT));
-    assert!(
-        eventually(Duration::from_secs(5), || refused(addr)),
-        "new connections still accepted"
-    );
-    // The open clients are still served, to their end.
-    assert_eq!(echo(&mut a, b"after"), b"after");
-    drop(a);
-    let data = pattern(1 << 20);
-    let mut w = b.try_clone().unwrap();
-    let sent = data.clone();
-    let writer = std::thread::spawn(move || {
-        w.write_all(&sent).unwrap();
-        w.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut got = Vec::new();
-    (&b).read_to_end(&mut got).unwrap();
-    writer.join().unwrap();
-    assert!(got == data);
-    let st = app.wait_exit(Duration::from_secs(10));
-    assert_eq!(st.code(), Some(0), "stderr: {}", app.stderr());
-    let out = app.rest_of_stdout();
-    let last = out.last().expect("a summary line");
+    open_clients_finish(addr, a, b);
+    let last = exit_0_summary(&mut app, Duration::from_secs(10));
     assert!(last.starts_with("shutdown complete: "), "{last}");
     assert!(last.contains(" open=0 "), "{last}");
 }

@@ -6,7 +6,9 @@
 
 #[path = "../examples/async_echo.rs"]
 mod async_echo;
+mod common;
 
+use common::ports::random_bytes;
 use loop_core::{Loop, RunMode};
 use loop_testkit::{watchdog, HangGuard};
 use std::io::{Read, Write};
@@ -14,18 +16,6 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-        })
-        .collect()
-}
 
 /// Writes `data` from one thread while reading from another, half-closes
 /// after the last byte, reads to EOF.

@@ -5,6 +5,9 @@
 //! way leaving the stream consistent; `futures-io` with futures-util's
 //! line reader.
 
+mod common;
+
+use common::ports::random_bytes;
 use futures_util::future::{select, Either};
 use futures_util::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use loop_core::{task, Loop};
@@ -18,19 +21,6 @@ use std::time::Duration;
 
 fn local() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
-}
-
-/// A reproducible pseudo-random payload (xorshift64*).
-fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
-        })
-        .collect()
 }
 
 /// The echo of one connection: read, write back, until EOF; then

@@ -42,15 +42,9 @@ fn run(lp: &mut Loop<L>) -> L {
 #[test]
 fn end_while_connecting_refused_matches_node() {
     let refused = refused_addr();
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
+    let mut lp = watched_loop();
     let c = Socket::connect(&mut lp, refused).unwrap();
-    c.on_connect(&mut lp, |_, log: &mut L, _| log.push("connect".into()));
-    c.on_end(&mut lp, |_, log: &mut L, _| log.push("end".into()));
-    c.on_finish(&mut lp, |_, log: &mut L, _| log.push("finish".into()));
-    c.on_error(&mut lp, |_, log: &mut L, _, e| {
-        log.push(format!("error {}", e.code()))
-    });
+    log_events(&mut lp, c);
     c.on_close(&mut lp, |_, log: &mut L, _, h| {
         log.push(format!("close {h}"))
     });
@@ -77,9 +71,7 @@ fn end_while_connecting_refused_matches_node() {
 /// counts and the remote address (none) in `'close'`.
 #[test]
 fn destroy_twice_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let srv = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, srv) = with_server();
     srv.on_connection(&mut lp, |lp, _, s| s.end_with(lp, "ab"));
     srv.on_listening(&mut lp, move |lp, log: &mut L| {
         let addr = srv.address(lp).unwrap().as_inet().unwrap();
@@ -119,8 +111,7 @@ fn destroy_twice_matches_node() {
         });
         log.push(format!("connecting={}", d.is_connecting(lp)));
     });
-    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    assert_eq!(run(&mut lp), node("destroy_twice", &[]));
+    assert_eq!(listen_and_run(&mut lp, srv), node("destroy_twice", &[]));
 }
 
 /// test-net-end-without-connect.js, then connected: `end()` on a socket
@@ -128,21 +119,14 @@ fn destroy_twice_matches_node() {
 /// out after the connect (the server reads its end).
 #[test]
 fn end_before_connect_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let srv = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, srv) = with_server();
     srv.on_connection(&mut lp, |lp, _, c| {
         c.on_end(lp, |_, log: &mut L, _| log.push("server end".into()));
     });
     srv.on_listening(&mut lp, move |lp, log: &mut L| {
         let addr = srv.address(lp).unwrap().as_inet().unwrap();
         let s = Socket::new(lp);
-        s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
-        s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
-        s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
-        s.on_error(lp, |_, log: &mut L, _, e| {
-            log.push(format!("error {}", e.code()))
-        });
+        log_events(lp, s);
         s.on_close(lp, move |lp, log: &mut L, s, _| {
             log.push("close".into());
             s.release(lp);
@@ -152,8 +136,7 @@ fn end_before_connect_matches_node() {
         log.push(format!("ended={}", s.is_ended(lp)));
         s.connect_to(lp, addr).unwrap();
     });
-    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    let got = run(&mut lp);
+    let got = listen_and_run(&mut lp, srv);
     // By design, 'finish' comes once our FIN is out, right after the
     // connect. Node 20 sends the FIN then too but emits 'finish' only
     // after 'end' (the `_final` callback it kept from before the connect
@@ -172,9 +155,7 @@ fn end_before_connect_matches_node() {
 /// `ERR_SOCKET_CLOSED`.
 #[test]
 fn reset_while_connecting_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let srv = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, srv) = with_server();
     srv.on_connection(&mut lp, move |lp, log: &mut L, c| {
         log.push("server connection".into());
         c.on_error(lp, |_, log: &mut L, _, e| {
@@ -188,12 +169,7 @@ fn reset_while_connecting_matches_node() {
     srv.on_listening(&mut lp, move |lp, log: &mut L| {
         let addr = srv.address(lp).unwrap().as_inet().unwrap();
         let s = Socket::connect(lp, addr).unwrap();
-        s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
-        s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
-        s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
-        s.on_error(lp, |_, log: &mut L, _, e| {
-            log.push(format!("error {}", e.code()))
-        });
+        log_events(lp, s);
         s.on_close(lp, |_, log: &mut L, _, h| log.push(format!("close {h}")));
         s.reset_and_destroy(lp);
         log.push(format!(
@@ -214,8 +190,10 @@ fn reset_while_connecting_matches_node() {
         u.reset_and_destroy(lp);
         log.push(format!("u destroyed={}", u.is_destroyed(lp)));
     });
-    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    assert_eq!(run(&mut lp), node("reset_while_connecting", &[]));
+    assert_eq!(
+        listen_and_run(&mut lp, srv),
+        node("reset_while_connecting", &[])
+    );
 }
 
 /// test-net-pause-resume-connecting.js, test-net-settimeout.js: paused
@@ -223,9 +201,7 @@ fn reset_while_connecting_matches_node() {
 /// `set_timeout(0)` never times out.
 #[test]
 fn pause_while_connecting_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let srv = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, srv) = with_server();
     srv.on_connection(&mut lp, |lp, _, c| c.end_with(lp, "hello"));
     srv.on_listening(&mut lp, move |lp, _| {
         let addr = srv.address(lp).unwrap().as_inet().unwrap();
@@ -257,8 +233,10 @@ fn pause_while_connecting_matches_node() {
             a.resume(lp);
         });
     });
-    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    assert_eq!(run(&mut lp), node("pause_while_connecting", &[]));
+    assert_eq!(
+        listen_and_run(&mut lp, srv),
+        node("pause_while_connecting", &[])
+    );
 }
 
 /// `connect` again while connecting: not a thrown error in Node (here:
@@ -266,9 +244,7 @@ fn pause_while_connecting_matches_node() {
 /// `'connect'`.
 #[test]
 fn connect_while_connecting_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let srv = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, srv) = with_server();
     srv.on_connection(&mut lp, |_, log: &mut L, _| {
         log.push("server connection".into())
     });
@@ -287,8 +263,10 @@ fn connect_while_connecting_matches_node() {
         assert_eq!(e.code(), "EALREADY");
         log.push("connect while connecting returned".into());
     });
-    srv.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
-    assert_eq!(run(&mut lp), node("connect_while_connecting", &[]));
+    assert_eq!(
+        listen_and_run(&mut lp, srv),
+        node("connect_while_connecting", &[])
+    );
 }
 
 /// test-net-client-bind-twice.js, test-net-remote-address-port.js:
@@ -297,9 +275,7 @@ fn connect_while_connecting_matches_node() {
 /// with the expected local and remote addresses.
 #[test]
 fn client_bind_twice_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server1 = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server1) = with_server();
     server1.on_connection(&mut lp, |lp, _, c| c.end(lp));
     let server2 = Server::new(&mut lp, ServerOptions::default());
     server2.on_connection(&mut lp, |_, log: &mut L, _| {
@@ -344,8 +320,7 @@ fn client_bind_twice_matches_node() {
 /// times out (its timer is unreferenced: another keeps the loop alive).
 #[test]
 fn timeout_no_handle_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
+    let mut lp = watched_loop();
     let s = Socket::new(&mut lp);
     s.set_timeout(&mut lp, 50);
     s.on_timeout(&mut lp, |lp, log: &mut L, s| {
@@ -370,9 +345,7 @@ fn timeout_no_handle_matches_node() {
 fn server_close_matches_node() {
     use std::cell::RefCell;
     use std::rc::Rc;
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     let sockets: Rc<RefCell<Vec<Socket>>> = Rc::default();
     server.on_connection(&mut lp, move |lp, log: &mut L, c| {
         c.on_close(lp, |_, log: &mut L, _, h| {
@@ -410,8 +383,7 @@ fn server_close_matches_node() {
 /// the reply after its own `'finish'`.
 #[test]
 fn allow_half_open_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
+    let mut lp = watched_loop();
     let opts = ServerOptions {
         allow_half_open: true,
         ..ServerOptions::default()
@@ -459,9 +431,7 @@ fn allow_half_open_matches_node() {
 /// accepted and calls back with no error.
 #[test]
 fn bytes_written_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     server.on_connection(&mut lp, |lp, _, s| s.on_data(lp, |_, _, _, _| {}));
     server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
     let addr = server.address(&lp).unwrap().as_inet().unwrap();
@@ -510,8 +480,7 @@ fn pipe_connect_errors_matches_node() {
     let theirs = tempfile::tempdir().unwrap();
     let dir = ours.path().to_path_buf();
     std::fs::write(dir.join("file"), b"x").unwrap();
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
+    let mut lp = watched_loop();
     let a = Socket::connect_path(&mut lp, dir.join("file")).unwrap();
     let err = |name: &'static str| {
         move |_: &mut Loop<L>, log: &mut L, _: Socket, e: loop_net::Error| {
@@ -550,8 +519,7 @@ fn pipe_connect_errors_matches_node() {
 /// `'listening'` comes again).
 #[test]
 fn listen_again_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
+    let mut lp = watched_loop();
     let mut log = L::new();
     let a = Server::new(&mut lp, ServerOptions::default());
     a.listen(&mut lp, 0, None).unwrap();
@@ -590,9 +558,7 @@ fn listen_again_matches_node() {
 /// (the echo comes back in one read); not destroyed yet in `on_end`.
 #[test]
 fn write_connect_write_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     server.on_connection(&mut lp, |lp, _, s| {
         s.on_data(lp, |lp, _, s, b| {
             s.write(lp, b);
@@ -629,9 +595,7 @@ fn write_connect_write_matches_node() {
 /// and ends; both ends' `'end'`.
 #[test]
 fn can_reset_timeout_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     server.on_connection(&mut lp, |lp, _, s| {
         s.set_timeout(lp, 100);
         s.on_data(lp, |_, _, _, _| {});
@@ -670,9 +634,7 @@ fn can_reset_timeout_matches_node() {
 /// is unreferenced too).
 #[test]
 fn connect_paused_connection_lets_the_loop_end() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     server.on_connection(&mut lp, |lp, log: &mut L, c| {
         log.push("connection".into());
         c.unref(lp).unwrap();
@@ -698,9 +660,7 @@ fn connect_paused_connection_lets_the_loop_end() {
 /// again.
 #[test]
 fn timeout_after_reconnect_matches_node() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let quick = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, quick) = with_server();
     quick.on_connection(&mut lp, |lp, _, c| c.end(lp));
     let silent = Server::new(&mut lp, ServerOptions::default());
     silent.on_connection(&mut lp, |lp, _, c| c.on_data(lp, |_, _, _, _| {}));
@@ -746,9 +706,7 @@ fn timeout_after_reconnect_matches_node() {
 /// connected, and again after connecting again.
 #[test]
 fn persistent_nodelay_and_keepalive() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    let server = Server::new(&mut lp, ServerOptions::default());
+    let (mut lp, server) = with_server();
     server.on_connection(&mut lp, |lp, _, c| c.end(lp));
     server.listen(&mut lp, 0, Some("127.0.0.1")).unwrap();
     let addr = server.address(&lp).unwrap().as_inet().unwrap();
@@ -785,4 +743,36 @@ fn persistent_nodelay_and_keepalive() {
             "connect nodelay=true keepalive=true"
         ]
     );
+}
+
+/// A loop under a 10 s watchdog.
+fn watched_loop() -> Loop<L> {
+    let mut lp: Loop<L> = Loop::new().unwrap();
+    watchdog(&mut lp, 10_000);
+    lp
+}
+
+/// A loop under a 10 s watchdog and a server with the default options in
+/// it (not listening yet).
+fn with_server() -> (Loop<L>, Server) {
+    let mut lp = watched_loop();
+    let srv = Server::new(&mut lp, ServerOptions::default());
+    (lp, srv)
+}
+
+/// `srv` listening on an ephemeral port of 127.0.0.1, the loop run to its
+/// end: the log.
+fn listen_and_run(lp: &mut Loop<L>, srv: Server) -> L {
+    srv.listen(lp, 0, Some("127.0.0.1")).unwrap();
+    run(lp)
+}
+
+/// Logs `s`'s `'connect'`, `'end'`, `'finish'` and `'error'` (its code).
+fn log_events(lp: &mut Loop<L>, s: Socket) {
+    s.on_connect(lp, |_, log: &mut L, _| log.push("connect".into()));
+    s.on_end(lp, |_, log: &mut L, _| log.push("end".into()));
+    s.on_finish(lp, |_, log: &mut L, _| log.push("finish".into()));
+    s.on_error(lp, |_, log: &mut L, _, e| {
+        log.push(format!("error {}", e.code()))
+    });
 }

@@ -6,23 +6,13 @@
 
 mod common;
 
+use common::ports::{opts, run, run_log, sorted, L};
 use common::{any_port, ipv6_loopback, watchdog};
 use loop_core::{Loop, RunMode};
-use loop_net::{ListenOptions, Listener, ReadEvent, Stream, TcpSocket, UnixSocket};
+use loop_net::{Listener, ReadEvent, Stream, TcpSocket, UnixSocket};
 use std::net::SocketAddr;
 
-type L = Vec<String>;
-
-fn opts() -> ListenOptions {
-    ListenOptions::default()
-}
-
 fn noop<D>(_: &mut Loop<D>, _: &mut D, _: Listener, _: loop_net::Result<()>) {}
-
-fn run(lp: &mut Loop<L>, log: &mut L) {
-    let alive = lp.run(RunMode::Default, log).unwrap();
-    assert!(!alive);
-}
 
 /// `tcp_bind_error_addrinuse_listen`: two handles bind the same address
 /// (both 0), the first listen succeeds, the second is `EADDRINUSE`.
@@ -44,8 +34,7 @@ fn tcp_bind_error_addrinuse_listen() {
     );
     l.close(&mut lp, |_, log: &mut L| log.push("closed".into()))
         .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let log = run_log(&mut lp);
     assert_eq!(log, ["closed"]);
 }
 
@@ -157,9 +146,7 @@ fn tcp_bind_then_connect_uses_the_bound_port() {
         c.close(lp, |_, _| {}).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    let log = sorted(run_log(&mut lp));
     assert_eq!(
         log,
         [
@@ -282,9 +269,7 @@ fn pipe_bind_then_connect() {
         c.close(lp, |_, _| {}).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    let log = sorted(run_log(&mut lp));
     assert_eq!(log, ["connected", "peer is the bound path: true"]);
     assert!(!client_path.exists() && !server_path.exists());
 }
@@ -319,22 +304,6 @@ fn unconnected_stream_connects_again_under_its_id() {
     })
     .unwrap();
     let to = l.local_addr(&lp).unwrap().as_inet().unwrap();
-    fn on_connect(lp: &mut Loop<L>, log: &mut L, s: Stream, r: loop_net::Result<()>) {
-        r.unwrap();
-        log.push("connected".into());
-        s.read_start(lp, |lp, log: &mut L, s, ev| match ev {
-            ReadEvent::Data(b) => log.push(format!("data {}", b.len())),
-            ReadEvent::Eof => {
-                log.push(format!("eof after {}", s.bytes_read(lp)));
-                s.close_keep(lp, move |lp, log: &mut L| {
-                    log.push(format!("closed, unconnected {}", s.is_unconnected(lp)));
-                })
-                .unwrap();
-            }
-            ReadEvent::Error(e) => panic!("{e}"),
-        })
-        .unwrap();
-    }
     s.connect_to(&mut lp, to, on_connect).unwrap();
     let e = s.connect_to(&mut lp, to, on_connect).unwrap_err();
     assert_eq!(e.code(), "EALREADY");
@@ -357,27 +326,11 @@ fn unconnected_stream_connects_again_under_its_id() {
 /// Runs the loop until `s` is back unconnected, connects it again, runs,
 /// then closes it and the listener for good.
 fn run_once_more(lp: &mut Loop<L>, log: &mut L, s: Stream, to: SocketAddr, l: Listener) {
-    fn again(lp: &mut Loop<L>, log: &mut L, s: Stream, r: loop_net::Result<()>) {
-        r.unwrap();
-        log.push("connected".into());
-        s.read_start(lp, |lp, log: &mut L, s, ev| match ev {
-            ReadEvent::Data(b) => log.push(format!("data {}", b.len())),
-            ReadEvent::Eof => {
-                log.push(format!("eof after {}", s.bytes_read(lp)));
-                s.close_keep(lp, move |lp, log: &mut L| {
-                    log.push(format!("closed, unconnected {}", s.is_unconnected(lp)));
-                })
-                .unwrap();
-            }
-            ReadEvent::Error(e) => panic!("{e}"),
-        })
-        .unwrap();
-    }
     // The listener keeps the loop alive: step until the stream is back.
     while !s.is_unconnected(lp) {
         lp.run(RunMode::Once, log).unwrap();
     }
-    s.connect_to(lp, to, again).unwrap();
+    s.connect_to(lp, to, on_connect).unwrap();
     lp.run(RunMode::Once, log).unwrap();
     while !s.is_unconnected(lp) {
         lp.run(RunMode::Once, log).unwrap();
@@ -386,6 +339,25 @@ fn run_once_more(lp: &mut Loop<L>, log: &mut L, s: Stream, to: SocketAddr, l: Li
     l.close(lp, |_, _| {}).unwrap();
     run(lp, log);
     assert!(!s.exists(lp), "closed for good");
+}
+
+/// The connect callback of the unconnected stream, each time: logs the
+/// data and the EOF, then `close_keep`s it (back to unconnected).
+fn on_connect(lp: &mut Loop<L>, log: &mut L, s: Stream, r: loop_net::Result<()>) {
+    r.unwrap();
+    log.push("connected".into());
+    s.read_start(lp, |lp, log: &mut L, s, ev| match ev {
+        ReadEvent::Data(b) => log.push(format!("data {}", b.len())),
+        ReadEvent::Eof => {
+            log.push(format!("eof after {}", s.bytes_read(lp)));
+            s.close_keep(lp, move |lp, log: &mut L| {
+                log.push(format!("closed, unconnected {}", s.is_unconnected(lp)));
+            })
+            .unwrap();
+        }
+        ReadEvent::Error(e) => panic!("{e}"),
+    })
+    .unwrap();
 }
 
 /// test-tcp-open.c: `tcp_open` (an unbound socket opened, then connect,
@@ -443,9 +415,7 @@ fn tcp_open_and_open_bound() {
         .unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    let log = sorted(run_log(&mut lp));
     assert_eq!(
         log,
         [

@@ -12,27 +12,13 @@
 
 mod common;
 
+use common::ports::{closed, opts, run, run_log, run_pair, sink, sorted, L};
 use common::{any_port, echo_server_unix, watchdog};
 use loop_core::{Loop, RunMode};
 use loop_net::{Address, ListenOptions, Listener, ReadEvent, Stream};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
-
-type L = Vec<String>;
-
-fn opts() -> ListenOptions {
-    ListenOptions::default()
-}
-
-fn run(lp: &mut Loop<L>, log: &mut L) {
-    let alive = lp.run(RunMode::Default, log).unwrap();
-    assert!(!alive);
-}
-
-fn closed(name: &'static str) -> impl FnOnce(&mut Loop<L>, &mut L) {
-    move |_, log| log.push(format!("{name} closed"))
-}
 
 /// `tcp_ref` / `pipe_ref`: an unconnected handle, unreferenced, does not
 /// keep the loop alive (nor would it referenced: it is not active); its
@@ -60,8 +46,7 @@ fn tcp_ref2b() {
     .unwrap();
     l.unref(&mut lp).unwrap();
     l.close(&mut lp, closed("l")).unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let log = run_log(&mut lp);
     assert_eq!(log, ["l closed"]);
 }
 
@@ -177,9 +162,7 @@ fn pipe_getsockname() {
         c.close(lp, |_, _| {}).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    let log = sorted(run_log(&mut lp));
     assert_eq!(
         log,
         [
@@ -209,9 +192,7 @@ fn pipe_server_close() {
         l.close(lp, closed("server")).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    let log = sorted(run_log(&mut lp));
     assert_eq!(log, ["client closed", "connect", "server closed"]);
     assert!(!path.exists());
 }
@@ -250,8 +231,7 @@ fn pipe_connect_multiple() {
         })
         .unwrap();
     }
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let log = run_log(&mut lp);
     assert_eq!(accepted.get(), 10);
     assert_eq!(log.iter().filter(|e| *e == "connect").count(), 10);
     assert_eq!(log.last().map(String::as_str), Some("server closed"));
@@ -282,35 +262,8 @@ fn shutdown_close_pipe() {
         l.close(lp, |_, _| {}).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let log = run_log(&mut lp);
     assert_eq!(log, ["shutdown ok-or-canceled true", "client closed"]);
-}
-
-/// A connected pair in one loop: the client end and the accepted end, each
-/// handed to its closure once there.
-fn pair(
-    lp: &mut Loop<L>,
-    on_accepted: impl FnOnce(&mut Loop<L>, &mut L, Stream) + 'static,
-    on_connected: impl FnOnce(&mut Loop<L>, &mut L, Stream) + 'static,
-) -> Listener {
-    let mut on_accepted = Some(on_accepted);
-    let l = Listener::listen(lp, any_port(), &opts(), move |lp, log: &mut L, l, r| {
-        r.unwrap();
-        let a = l.accept(lp).unwrap();
-        l.close(lp, |_, _| {}).unwrap();
-        if let Some(f) = on_accepted.take() {
-            f(lp, log, a);
-        }
-    })
-    .unwrap();
-    let to = l.local_addr(lp).unwrap().as_inet().unwrap();
-    Stream::connect(lp, to, move |lp, log: &mut L, c, r| {
-        r.unwrap();
-        on_connected(lp, log, c);
-    })
-    .unwrap();
-    l
 }
 
 /// `shutdown_simultaneous`: both ends shut down their side at once: each
@@ -318,8 +271,6 @@ fn pair(
 /// before it closes it.
 #[test]
 fn shutdown_simultaneous() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
     fn both(lp: &mut Loop<L>, name: &'static str, s: Stream) {
         let eof = Rc::new(Cell::new(false));
         let done = Rc::new(Cell::new(false));
@@ -345,14 +296,11 @@ fn shutdown_simultaneous() {
         })
         .unwrap();
     }
-    pair(
-        &mut lp,
+    let log = sorted(run_pair(
+        10_000,
         |lp, _, a| both(lp, "server", a),
         |lp, _, c| both(lp, "client", c),
-    );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
-    log.sort();
+    ));
     assert_eq!(
         log,
         [
@@ -369,10 +317,8 @@ fn shutdown_simultaneous() {
 /// nothing is queued.
 #[test]
 fn tcp_try_write_error() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
+    let log = run_pair(
+        10_000,
         |lp, _, a| a.close(lp, |_, _| {}).unwrap(),
         |lp, _, c| {
             // Poll from a timer until the peer's close shows.
@@ -402,8 +348,6 @@ fn tcp_try_write_error() {
             attempt(lp, c, 0);
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["failed, closed"]);
 }
 
@@ -411,10 +355,8 @@ fn tcp_try_write_error() {
 /// callback gets `ECONNRESET`; the stream stays open until closed.
 #[test]
 fn tcp_rst() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
+    let log = run_pair(
+        10_000,
         |lp, _, a| {
             a.read_start(lp, |lp, _, a, ev| {
                 if let ReadEvent::Data(_) = ev {
@@ -436,8 +378,6 @@ fn tcp_rst() {
             assert_eq!(c.try_write(lp, b"QSH").unwrap(), 3);
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["read ECONNRESET", "client closed"]);
 }
 
@@ -446,10 +386,8 @@ fn tcp_rst() {
 /// and its read then sees `ECONNRESET` or EOF.
 #[test]
 fn tcp_write_to_half_open_connection() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
+    let log = run_pair(
+        10_000,
         |lp, _, a| {
             a.read_start(lp, |lp, log: &mut L, a, ev| {
                 let what = match ev {
@@ -471,8 +409,6 @@ fn tcp_write_to_half_open_connection() {
         },
         |lp, _, c| c.close(lp, |_, _| {}).unwrap(),
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["write true", "read ECONNRESET-or-EOF true"]);
 }
 
@@ -481,10 +417,8 @@ fn tcp_write_to_half_open_connection() {
 /// (here EOF); at least two read callbacks in all.
 #[test]
 fn tcp_read_stop_start() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
+    let log = run_pair(
+        10_000,
         |lp, _, a| {
             a.read_start(lp, |lp, log: &mut L, a, ev| {
                 assert!(matches!(ev, ReadEvent::Data(_)), "{ev:?}");
@@ -510,8 +444,6 @@ fn tcp_read_stop_start() {
             .unwrap();
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["read1", "read2 end true"]);
 }
 
@@ -520,18 +452,9 @@ fn tcp_read_stop_start() {
 /// callbacks run, each seeing the queue drained as far as it went.
 #[test]
 fn tcp_write_in_a_row() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    pair(
-        &mut lp,
-        |lp, _, a| {
-            a.read_start(lp, |lp, _, a, ev| {
-                if !matches!(ev, ReadEvent::Data(_)) {
-                    a.close(lp, |_, _| {}).unwrap();
-                }
-            })
-            .unwrap();
-        },
+    let log = run_pair(
+        20_000,
+        |lp, _, a| sink(lp, a),
         |lp, _, c| {
             // Fill the socket, so the writes below queue.
             while c.try_write(lp, &[0u8; 65536]).is_ok() {}
@@ -551,8 +474,6 @@ fn tcp_write_in_a_row() {
             assert_eq!(c.write_queue_size(lp), q0 + (1 << 20));
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["small", "big, queue 0"]);
 }
 
@@ -561,18 +482,9 @@ fn tcp_write_in_a_row() {
 /// close; each once.
 #[test]
 fn tcp_shutdown_after_write() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
-        |lp, _, a| {
-            a.read_start(lp, |lp, _, a, ev| {
-                if !matches!(ev, ReadEvent::Data(_)) {
-                    a.close(lp, |_, _| {}).unwrap();
-                }
-            })
-            .unwrap();
-        },
+    let log = run_pair(
+        10_000,
+        |lp, _, a| sink(lp, a),
         |lp, _, c| {
             lp.set_timeout(25, move |lp, _| {
                 c.write_with(lp, &b"x"[..], |_, log: &mut L, r| {
@@ -587,8 +499,6 @@ fn tcp_shutdown_after_write() {
             });
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     assert_eq!(log, ["write true", "shutdown true", "conn closed"]);
 }
 
@@ -597,10 +507,8 @@ fn tcp_shutdown_after_write() {
 /// reads EOF.
 #[test]
 fn tcp_close_after_read_timeout() {
-    let mut lp: Loop<L> = Loop::new().unwrap();
-    watchdog(&mut lp, 10_000);
-    pair(
-        &mut lp,
+    let mut log = run_pair(
+        10_000,
         |lp, _, a| {
             a.read_start(lp, |lp, log: &mut L, a, ev| {
                 log.push(format!("server read EOF {}", matches!(ev, ReadEvent::Eof)));
@@ -618,8 +526,6 @@ fn tcp_close_after_read_timeout() {
             });
         },
     );
-    let mut log = L::new();
-    run(&mut lp, &mut log);
     // The timer runs at the end of its iteration (libuv 1.46): the close
     // callback and the server's EOF both come in the next one.
     assert_eq!(log[0], "timeout");
@@ -651,8 +557,7 @@ fn close_fd() {
         ReadEvent::Error(e) => panic!("{e}"),
     };
     s.read_start(&mut lp, on_read).unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let mut log = run_log(&mut lp);
     assert_eq!(log, ["read 1"]);
     assert!(!s.is_reading(&lp));
     s.read_start(&mut lp, on_read).unwrap();
@@ -719,7 +624,6 @@ fn tcp_write_after_connect() {
         s.close(lp, |_, _| {}).unwrap();
     })
     .unwrap();
-    let mut log = L::new();
-    run(&mut lp, &mut log);
+    let log = run_log(&mut lp);
     assert_eq!(log, ["connect ECONNREFUSED", "write ECANCELED"]);
 }

@@ -27,6 +27,40 @@ fn bound<D: 'static>(lp: &mut Loop<D>, addr: SocketAddr) -> (Udp, SocketAddr) {
     (u, a)
 }
 
+/// A loop under a 20 s watchdog, a server bound on 127.0.0.1 in it and
+/// its address, and a std peer to send from.
+fn server_and_peer<D: 'static>() -> (Loop<D>, Udp, SocketAddr, UdpSocket) {
+    let mut lp: Loop<D> = Loop::new().unwrap();
+    watchdog(&mut lp, 20_000);
+    let (server, saddr) = bound(&mut lp, local());
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    (lp, server, saddr, peer)
+}
+
+/// Receives `n` datagrams on `server` (each cut at `limit` bytes), keeps
+/// `f(i, datagram)` of the `i`th, closes `server`, runs the loop to its
+/// end: what was kept.
+fn recv_n<T: 'static>(
+    lp: &mut Loop<Vec<T>>,
+    server: Udp,
+    limit: usize,
+    n: usize,
+    mut f: impl FnMut(usize, &loop_net::Datagram<'_>) -> T + 'static,
+) -> Vec<T> {
+    server
+        .recv_start_limit(lp, limit, move |lp, got: &mut Vec<T>, s, r| {
+            let dg = r.unwrap();
+            got.push(f(got.len(), &dg));
+            if got.len() == n {
+                s.close(lp, |_, _| {}).unwrap();
+            }
+        })
+        .unwrap();
+    let mut got = Vec::new();
+    run(lp, &mut got);
+    got
+}
+
 fn ipv6_loopback() -> bool {
     UdpSocket::bind("[::1]:0").is_ok()
 }
@@ -281,25 +315,17 @@ fn udp_recv_in_a_row_and_sizes() {
         let b: Vec<u8> = (0..n).map(|j| (i * 31 + j) as u8).collect();
         assert_eq!(peer.send_to(&b, saddr).unwrap(), n);
     }
-    server
-        .recv_start(&mut lp, move |lp, got: &mut Vec<usize>, s, r| {
-            let dg = r.unwrap();
-            assert_eq!(dg.from, paddr);
-            assert!(!dg.truncated);
-            let i = got.len();
-            assert!(dg
-                .data
-                .iter()
-                .enumerate()
-                .all(|(j, &b)| b == (i * 31 + j) as u8));
-            got.push(dg.data.len());
-            if got.len() == sizes.len() {
-                s.close(lp, |_, _| {}).unwrap();
-            }
-        })
-        .unwrap();
-    let mut got = Vec::new();
-    run(&mut lp, &mut got);
+    // No limit of ours: `recv_start`'s own (the largest buffer).
+    let got = recv_n(&mut lp, server, usize::MAX, sizes.len(), move |i, dg| {
+        assert_eq!(dg.from, paddr);
+        assert!(!dg.truncated);
+        assert!(dg
+            .data
+            .iter()
+            .enumerate()
+            .all(|(j, &b)| b == (i * 31 + j) as u8));
+        dg.data.len()
+    });
     assert_eq!(got, sizes);
 }
 
@@ -307,23 +333,12 @@ fn udp_recv_in_a_row_and_sizes() {
 /// (`UV_UDP_PARTIAL`).
 #[test]
 fn udp_truncated() {
-    let mut lp: Loop<Vec<(Vec<u8>, bool)>> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    let (server, saddr) = bound(&mut lp, local());
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut lp, server, saddr, peer) = server_and_peer::<Vec<(Vec<u8>, bool)>>();
     peer.send_to(b"0123456789abcdef", saddr).unwrap();
     peer.send_to(b"short", saddr).unwrap();
-    server
-        .recv_start_limit(&mut lp, 10, |lp, got: &mut Vec<(Vec<u8>, bool)>, s, r| {
-            let dg = r.unwrap();
-            got.push((dg.data.to_vec(), dg.truncated));
-            if got.len() == 2 {
-                s.close(lp, |_, _| {}).unwrap();
-            }
-        })
-        .unwrap();
-    let mut got = Vec::new();
-    run(&mut lp, &mut got);
+    let got = recv_n(&mut lp, server, 10, 2, |_, dg| {
+        (dg.data.to_vec(), dg.truncated)
+    });
     assert_eq!(
         got,
         [(b"0123456789".to_vec(), true), (b"short".to_vec(), false)]
@@ -334,10 +349,7 @@ fn udp_truncated() {
 /// callback (after each poll phase) sees the backlog served in batches.
 #[test]
 fn udp_recv_bounded_per_wakeup() {
-    let mut lp: Loop<Vec<usize>> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    let (server, saddr) = bound(&mut lp, local());
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut lp, server, saddr, peer) = server_and_peer::<Vec<usize>>();
     let total = MAX_RECVS * 3 + 5;
     for _ in 0..total {
         peer.send_to(b"d", saddr).unwrap();
@@ -901,10 +913,7 @@ fn number(data: &[u8]) -> u32 {
 /// them).
 #[test]
 fn udp_recv_stop_in_a_batch_loses_nothing() {
-    let mut lp: Loop<Vec<u32>> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    let (server, saddr) = bound(&mut lp, local());
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut lp, server, saddr, peer) = server_and_peer::<Vec<u32>>();
     numbered(&peer, saddr, 10);
     let on_dgram = |lp: &mut Loop<Vec<u32>>,
                     got: &mut Vec<u32>,
@@ -942,10 +951,7 @@ fn udp_recv_stop_in_a_batch_loses_nothing() {
 #[test]
 fn udp_panic_in_a_batch_loses_nothing() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    let mut lp: Loop<Vec<u32>> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    let (server, saddr) = bound(&mut lp, local());
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut lp, server, saddr, peer) = server_and_peer::<Vec<u32>>();
     numbered(&peer, saddr, 8);
     server
         .recv_start(&mut lp, |lp, got: &mut Vec<u32>, s, r| {
@@ -970,30 +976,15 @@ fn udp_panic_in_a_batch_loses_nothing() {
 /// (the kernel's `MSG_TRUNC` per message), zero-length ones included.
 #[test]
 fn udp_truncation_per_datagram_in_a_batch() {
-    let mut lp: Loop<Vec<(usize, bool)>> = Loop::new().unwrap();
-    watchdog(&mut lp, 20_000);
-    let (server, saddr) = bound(&mut lp, local());
-    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (mut lp, server, saddr, peer) = server_and_peer::<Vec<(usize, bool)>>();
     let sizes = [5usize, 100, 0, 64, 65, MAX_DATAGRAM, 1];
     for n in sizes {
         peer.send_to(&vec![7u8; n], saddr).unwrap();
     }
-    server
-        .recv_start_limit(
-            &mut lp,
-            64,
-            move |lp, got: &mut Vec<(usize, bool)>, s, r| {
-                let dg = r.unwrap();
-                assert!(dg.data.iter().all(|&b| b == 7));
-                got.push((dg.data.len(), dg.truncated));
-                if got.len() == sizes.len() {
-                    s.close(lp, |_, _| {}).unwrap();
-                }
-            },
-        )
-        .unwrap();
-    let mut got = Vec::new();
-    run(&mut lp, &mut got);
+    let got = recv_n(&mut lp, server, 64, sizes.len(), |_, dg| {
+        assert!(dg.data.iter().all(|&b| b == 7));
+        (dg.data.len(), dg.truncated)
+    });
     assert_eq!(
         got,
         [

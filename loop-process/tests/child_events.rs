@@ -85,6 +85,32 @@ fn watch_pipes(lp: &mut Loop<Out>, c: ChildProcess) {
     }
 }
 
+/// `sh -c 'echo out; echo err >&2; exit 3'`, its events and pipes
+/// watched.
+fn sh_out_err_exit_3(lp: &mut Loop<Out>) -> ChildProcess {
+    let c = node::spawn(
+        lp,
+        "sh",
+        ["-c", "echo out; echo err >&2; exit 3"],
+        Options::new(),
+    )
+    .expect("spawn");
+    watch_child(lp, c);
+    watch_pipes(lp, c);
+    c
+}
+
+/// Stdin, stdout and stderr ignored, fd 3 the IPC channel (the twin's
+/// `stdio: ['ignore', 'ignore', 'ignore', 'ipc']`).
+fn ipc_only() -> Options<'static> {
+    Options::new().stdio([
+        StdioOption::Ignore,
+        StdioOption::Ignore,
+        StdioOption::Ignore,
+        StdioOption::Ipc,
+    ])
+}
+
 /// Blocks until the child has exited (a zombie: the loop, which reaps it,
 /// has not run), as the twin's `waitForExit`: the loop's first poll then
 /// sees everything the child did, however fast this process polls.
@@ -110,27 +136,11 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
     let mut out = Out::default();
     match scenario {
         "sh" => {
-            let c = node::spawn(
-                lp,
-                "sh",
-                ["-c", "echo out; echo err >&2; exit 3"],
-                Options::new(),
-            )
-            .expect("spawn");
-            watch_child(lp, c);
-            watch_pipes(lp, c);
+            let c = sh_out_err_exit_3(lp);
             wait_for_exit(c.pid(lp).expect("running"));
         }
         "sh_immediate" => {
-            let c = node::spawn(
-                lp,
-                "sh",
-                ["-c", "echo out; echo err >&2; exit 3"],
-                Options::new(),
-            )
-            .expect("spawn");
-            watch_child(lp, c);
-            watch_pipes(lp, c);
+            let c = sh_out_err_exit_3(lp);
             let s = c.stdio(lp, 1).expect("a pipe");
             s.on_data(lp, |lp, out, _, d| {
                 let text = serde_json::to_string(&String::from_utf8_lossy(d)).expect("a string");
@@ -166,24 +176,14 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
         }
         "ipc_send" => {
             let child = r#"process.on("message", (m) => process.send({echo: m}, () => process.disconnect()))"#;
-            let opts = Options::new().stdio([
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ipc,
-            ]);
+            let opts = ipc_only();
             let c = node::spawn(lp, "node", ["-e", child], opts).expect("spawn");
             watch_child(lp, c);
             let sent = c.send(lp, serde_json::json!({"n": [1, "é\n\""]}));
             out.push(format!("send {}", sent.is_ok()));
         }
         "missing_ipc" => {
-            let opts = Options::new().stdio([
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ipc,
-            ]);
+            let opts = ipc_only();
             let c = node::spawn(lp, "loop-process-no-such-program", [] as [&str; 0], opts)
                 .expect("an error event, not an Err");
             watch_child(lp, c);
@@ -225,12 +225,7 @@ fn ours(scenario: &str, mode: Reaping) -> Vec<String> {
         }
         "ipc" => {
             let child = r#"process.send({hi: [1, "two"]}, () => { process.disconnect(); setTimeout(() => {}, 100); })"#;
-            let opts = Options::new().stdio([
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ignore,
-                StdioOption::Ipc,
-            ]);
+            let opts = ipc_only();
             let c = node::spawn(lp, "node", ["-e", child], opts).expect("spawn");
             watch_child(lp, c);
             c.on_message(lp, |lp, out, c, m, _| {

@@ -9,7 +9,7 @@
 
 use loop_core::Loop;
 use loop_net::Socket;
-use loop_process::{spawn, SendHandle, SpawnOptions};
+use loop_process::{spawn, Channel, SendHandle, SpawnOptions};
 use loop_testkit::{run_to_end, HangGuard};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -67,6 +67,23 @@ fn a_node_parent_and_the_ipc_echo_example() {
     assert_eq!(got, want);
 }
 
+/// `node tests/js/SCRIPT` with its IPC channel on fd 3: its exit status
+/// and signal go to `exit(parent)`, then the process is closed. The
+/// channel.
+fn node_child<P: 'static>(
+    lp: &mut Loop<P>,
+    script: &str,
+    exit: fn(&mut P) -> &mut Option<(i64, i32)>,
+) -> Channel {
+    let opts = SpawnOptions::new("node").arg(js(script)).node_ipc(3);
+    let mut child = spawn(lp, opts, move |lp, p: &mut P, proc_, st, sig| {
+        *exit(p) = Some((st, sig));
+        proc_.close(lp, None).expect("open");
+    })
+    .expect("spawn node");
+    child.take_channel(lp, 3).expect("fd 3").expect("channel")
+}
+
 #[derive(Default)]
 struct Parent {
     messages: Vec<Value>,
@@ -78,16 +95,7 @@ struct Parent {
 #[test]
 fn a_rust_parent_and_a_node_child() {
     let mut lp: Loop<Parent> = Loop::new().expect("loop");
-    let opts = SpawnOptions::new("node").arg(js("child.js")).node_ipc(3);
-    let mut child = spawn(&mut lp, opts, |lp, p: &mut Parent, proc_, st, sig| {
-        p.exit = Some((st, sig));
-        proc_.close(lp, None).expect("open");
-    })
-    .expect("spawn node");
-    let ch = child
-        .take_channel(&mut lp, 3)
-        .expect("fd 3")
-        .expect("channel");
+    let ch = node_child(&mut lp, "child.js", |p: &mut Parent| &mut p.exit);
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = l.local_addr().expect("addr");
     ch.on_message(&mut lp, move |lp, p: &mut Parent, ch, m, h| {
@@ -146,18 +154,7 @@ fn a_rust_parent_sends_a_dgram_socket_to_a_node_child() {
     use loop_net::{DgramOptions, DgramSocket, DgramType};
     let _guard = HangGuard::new("node dgram_child.js", Duration::from_secs(60));
     let mut lp: Loop<UdpParent> = Loop::new().expect("loop");
-    let opts = SpawnOptions::new("node")
-        .arg(js("dgram_child.js"))
-        .node_ipc(3);
-    let mut child = spawn(&mut lp, opts, |lp, p: &mut UdpParent, proc_, st, sig| {
-        p.exit = Some((st, sig));
-        proc_.close(lp, None).expect("open");
-    })
-    .expect("spawn node");
-    let ch = child
-        .take_channel(&mut lp, 3)
-        .expect("fd 3")
-        .expect("channel");
+    let ch = node_child(&mut lp, "dgram_child.js", |p: &mut UdpParent| &mut p.exit);
     ch.on_disconnect(&mut lp, |_, p: &mut UdpParent, _| p.disconnected = true);
     let unbound = DgramSocket::create(&mut lp, DgramOptions::new(DgramType::Udp4));
     let e = unbound.try_clone_fd(&mut lp).expect_err("unbound");

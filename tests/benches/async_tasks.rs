@@ -18,11 +18,14 @@
 //! `scripts/bench-async.sh` runs it and counts instructions per task and
 //! per step with callgrind.
 
-use std::cell::{Cell, RefCell};
-use std::future::{poll_fn, Future};
+#[path = "../tests/support/pingpong.rs"]
+mod pingpong;
+
+use pingpong::{player, table};
+use std::cell::Cell;
+use std::future::Future;
 use std::process::ExitCode;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 use std::time::Instant;
 
 const N: u64 = 1_000_000;
@@ -76,105 +79,61 @@ fn tokio_rt() -> tokio::runtime::Runtime {
         .expect("a tokio runtime")
 }
 
-fn loop_spawn(n: u64) -> f64 {
+/// Spawns `n` tasks `task(done)` on loop-core and runs until all are
+/// done: ns per task. Each task adds 1 to `done`.
+fn loop_spawn_n<F: Future<Output = ()> + 'static>(
+    n: u64,
+    task: impl Fn(Rc<Cell<u64>>) -> F,
+) -> f64 {
     let done = Rc::new(Cell::new(0u64));
     let mut lp = new_loop();
     let t = Instant::now();
     for _ in 0..n {
-        let d = Rc::clone(&done);
-        lp.spawn_local(&mut (), async move { d.set(d.get() + 1) })
-            .detach();
+        lp.spawn_local(&mut (), task(Rc::clone(&done))).detach();
     }
     lp.run(loop_core::RunMode::Default, &mut ()).expect("run");
     let ns = per_op(t, n);
     assert_eq!(done.get(), n);
     ns
+}
+
+/// The same on tokio's current-thread runtime with a `LocalSet`.
+fn tokio_spawn_n<F: Future<Output = ()> + 'static>(
+    n: u64,
+    task: impl Fn(Rc<Cell<u64>>) -> F,
+) -> f64 {
+    let done = Rc::new(Cell::new(0u64));
+    let rt = tokio_rt();
+    let local = tokio::task::LocalSet::new();
+    let t = Instant::now();
+    for _ in 0..n {
+        drop(local.spawn_local(task(Rc::clone(&done))));
+    }
+    rt.block_on(local);
+    let ns = per_op(t, n);
+    assert_eq!(done.get(), n);
+    ns
+}
+
+fn loop_spawn(n: u64) -> f64 {
+    loop_spawn_n(n, |d| async move { d.set(d.get() + 1) })
 }
 
 fn tokio_spawn(n: u64) -> f64 {
-    let done = Rc::new(Cell::new(0u64));
-    let rt = tokio_rt();
-    let local = tokio::task::LocalSet::new();
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = Rc::clone(&done);
-        drop(local.spawn_local(async move { d.set(d.get() + 1) }));
-    }
-    rt.block_on(local);
-    let ns = per_op(t, n);
-    assert_eq!(done.get(), n);
-    ns
+    tokio_spawn_n(n, |d| async move { d.set(d.get() + 1) })
 }
 
 fn loop_spawn_yield(n: u64) -> f64 {
-    let done = Rc::new(Cell::new(0u64));
-    let mut lp = new_loop();
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = Rc::clone(&done);
-        lp.spawn_local(&mut (), async move {
-            loop_core::task::yield_now().await;
-            d.set(d.get() + 1)
-        })
-        .detach();
-    }
-    lp.run(loop_core::RunMode::Default, &mut ()).expect("run");
-    let ns = per_op(t, n);
-    assert_eq!(done.get(), n);
-    ns
-}
-
-fn tokio_spawn_yield(n: u64) -> f64 {
-    let done = Rc::new(Cell::new(0u64));
-    let rt = tokio_rt();
-    let local = tokio::task::LocalSet::new();
-    let t = Instant::now();
-    for _ in 0..n {
-        let d = Rc::clone(&done);
-        drop(local.spawn_local(async move {
-            tokio::task::yield_now().await;
-            d.set(d.get() + 1)
-        }));
-    }
-    rt.block_on(local);
-    let ns = per_op(t, n);
-    assert_eq!(done.get(), n);
-    ns
-}
-
-/// Two players and a turn: the same code on both runtimes.
-struct Table {
-    turn: Cell<usize>,
-    steps: Cell<u64>,
-    wakers: [RefCell<Option<Waker>>; 2],
-}
-
-fn player(table: Rc<Table>, me: usize, n: u64) -> impl Future<Output = ()> {
-    poll_fn(move |cx| loop {
-        if table.steps.get() >= n {
-            // Let the other player see the end too.
-            if let Some(w) = table.wakers[1 - me].borrow_mut().take() {
-                w.wake();
-            }
-            return Poll::Ready(());
-        }
-        if table.turn.get() != me {
-            *table.wakers[me].borrow_mut() = Some(cx.waker().clone());
-            return Poll::Pending;
-        }
-        table.steps.set(table.steps.get() + 1);
-        table.turn.set(1 - me);
-        if let Some(w) = table.wakers[1 - me].borrow_mut().take() {
-            w.wake();
-        }
+    loop_spawn_n(n, |d| async move {
+        loop_core::task::yield_now().await;
+        d.set(d.get() + 1)
     })
 }
 
-fn table() -> Rc<Table> {
-    Rc::new(Table {
-        turn: Cell::new(0),
-        steps: Cell::new(0),
-        wakers: [RefCell::new(None), RefCell::new(None)],
+fn tokio_spawn_yield(n: u64) -> f64 {
+    tokio_spawn_n(n, |d| async move {
+        tokio::task::yield_now().await;
+        d.set(d.get() + 1)
     })
 }
 

@@ -5,54 +5,24 @@
 
 #[path = "../../loop-net/tests/support/counting_alloc.rs"]
 mod counting_alloc;
+#[path = "support/pingpong.rs"]
+mod pingpong;
 
 use counting_alloc::{allocs, Counting};
 use loop_core::{task, Loop, RunMode};
-use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
+use pingpong::{player, table};
 use std::rc::Rc;
-use std::task::{Poll, Waker};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-struct Table {
-    turn: Cell<usize>,
-    steps: Cell<u64>,
-    wakers: [RefCell<Option<Waker>>; 2],
-}
-
 /// Allocations of `run` for a ping-pong of `n` steps (spawned before).
 fn pingpong_run_allocs(n: u64) -> u64 {
-    let tb = Rc::new(Table {
-        turn: Cell::new(0),
-        steps: Cell::new(0),
-        wakers: [RefCell::new(None), RefCell::new(None)],
-    });
+    let tb = table();
     let mut lp: Loop<()> = Loop::new().expect("loop");
     for me in [1usize, 0] {
-        let tb = Rc::clone(&tb);
-        lp.spawn_local(
-            &mut (),
-            poll_fn(move |cx| loop {
-                if tb.steps.get() >= n {
-                    if let Some(w) = tb.wakers[1 - me].borrow_mut().take() {
-                        w.wake();
-                    }
-                    return Poll::Ready(());
-                }
-                if tb.turn.get() != me {
-                    *tb.wakers[me].borrow_mut() = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-                tb.steps.set(tb.steps.get() + 1);
-                tb.turn.set(1 - me);
-                if let Some(w) = tb.wakers[1 - me].borrow_mut().take() {
-                    w.wake();
-                }
-            }),
-        )
-        .detach();
+        lp.spawn_local(&mut (), player(Rc::clone(&tb), me, n))
+            .detach();
     }
     let a = allocs(|| {
         lp.run(RunMode::Default, &mut ()).expect("run");

@@ -203,6 +203,47 @@ pub fn echo(s: &mut TcpStream, msg: &[u8]) -> Vec<u8> {
     got
 }
 
+/// Sends `data` on `c` from a thread and half-closes (shuts down the
+/// writing side) after its last byte, while reading here until EOF: what
+/// came back.
+pub fn half_close_echo(c: &TcpStream, data: &[u8]) -> Vec<u8> {
+    let mut w = c.try_clone().unwrap();
+    let sent = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        w.write_all(&sent).unwrap();
+        w.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut got = Vec::new();
+    let mut r = c;
+    r.read_to_end(&mut got).expect("the echo, then EOF");
+    writer.join().unwrap();
+    got
+}
+
+/// After a SIGINT: new connections are refused (within 5 s) while the
+/// open clients are served to their end: `a` echoes, then `b` sends 1 MiB,
+/// half-closes, and gets every byte back.
+pub fn open_clients_finish(addr: SocketAddr, mut a: TcpStream, b: TcpStream) {
+    assert!(
+        eventually(Duration::from_secs(5), || refused(addr)),
+        "new connections still accepted"
+    );
+    assert_eq!(echo(&mut a, b"after"), b"after");
+    drop(a);
+    let data = pattern(1 << 20);
+    let got = half_close_echo(&b, &data);
+    assert!(got == data);
+}
+
+/// Waits (up to `timeout`) for `app` to exit with status 0 (its stderr in
+/// the failure message): its last line on stdout, the summary.
+pub fn exit_0_summary(app: &mut App, timeout: Duration) -> String {
+    let st = app.wait_exit(timeout);
+    assert_eq!(st.code(), Some(0), "stderr: {}", app.stderr());
+    let out = app.rest_of_stdout();
+    out.last().expect("a summary line").clone()
+}
+
 /// Byte `i` of the test pattern (period 251, not a power of two).
 pub fn pattern(len: usize) -> Vec<u8> {
     (0..len)

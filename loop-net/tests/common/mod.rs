@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod ports;
+
 use loop_core::Loop;
 use loop_net::{ListenOptions, Listener, ReadEvent, Stream};
 use std::cell::Cell;
