@@ -52,6 +52,8 @@
 //! - `extension`: per-loop state of the crates built on loop-core
 //!   ([`Loop::extension_or_insert_with`], [`ExtKey`]);
 //! - [`errno`]: the workspace's one errno table;
+//! - [`slots`]: [`slots::GenSlab`], the generational table the other
+//!   crates keep their handles' state in;
 //! - clocks ([`Clock`], [`ManualClock`]) for tests that never sleep;
 //! - instrumentation ([`Metrics`], [`TraceEvent`], `tracing` events).
 
@@ -127,6 +129,7 @@ mod poll;
 mod queue;
 mod request;
 mod signal;
+pub mod slots;
 mod sync;
 pub mod task;
 mod time;
