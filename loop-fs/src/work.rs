@@ -32,8 +32,8 @@
 use crate::error::{CancelError, Error, Panic, WorkError};
 use crate::notify::Notifier;
 use crate::pool::{Job, Pool, Ticket, Work, WorkKind};
+use loop_core::slots::{GenSlab, Key};
 use loop_core::{ActiveRequest, AsyncId, ExtKey, Loop};
-use slab::Slab;
 use std::any::Any;
 use std::collections::VecDeque;
 use std::fmt;
@@ -51,8 +51,20 @@ pub struct ReqId {
 }
 
 impl ReqId {
+    #[cfg(test)]
     pub(crate) fn new(index: u32, gen: u32) -> Self {
         Self { index, gen }
+    }
+
+    fn from_key(Key { index, gen }: Key) -> Self {
+        Self { index, gen }
+    }
+
+    fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
     }
 }
 
@@ -141,7 +153,6 @@ where
 }
 
 struct Entry<D> {
-    gen: u32,
     /// The callback's name in traces (`CallbackKind::Extension`).
     name: &'static str,
     ticket: Ticket,
@@ -161,8 +172,7 @@ struct Running {
 pub(crate) struct Ext<D> {
     // Declared first, so dropped (shut down and joined) first.
     running: Option<Running>,
-    table: Slab<Entry<D>>,
-    next_gen: u32,
+    table: GenSlab<Entry<D>>,
     /// Completions taken from the queue and not yet called back (kept
     /// across batches for its buffer, and across a panic for its items).
     batch: VecDeque<Work>,
@@ -172,8 +182,7 @@ impl<D: 'static> Ext<D> {
     fn new() -> Self {
         Self {
             running: None,
-            table: Slab::new(),
-            next_gen: 0,
+            table: GenSlab::new(),
             batch: VecDeque::new(),
         }
     }
@@ -291,16 +300,13 @@ impl<D: 'static> Ext<D> {
         F: FnOnce(Fate) -> T + Send + 'static,
         A: FnOnce(&mut Loop<D>, &mut D, std::thread::Result<T>) + 'static,
     {
-        self.next_gen = self.next_gen.wrapping_add(1);
-        let slot = self.table.vacant_entry();
-        let id = ReqId::new(slot.key() as u32, self.next_gen);
+        let id = ReqId::from_key(self.table.vacant_key());
         let job: Box<dyn Job> = Box::new(Task::<F, T>::Queued(f));
         let ticket = match &self.running {
             Some(run) => run.pool.submit(Work { id, job }, kind),
             None => unreachable!("enqueue is called on a running pool only"),
         };
-        slot.insert(Entry {
-            gen: id.gen,
+        let key = self.table.insert(Entry {
             name,
             ticket,
             canceled: false,
@@ -310,6 +316,7 @@ impl<D: 'static> Ext<D> {
                 _task: PhantomData,
             }),
         });
+        debug_assert_eq!(key, id.key());
         tracing::trace!(req = %id, ?kind, "queued");
         id
     }
@@ -394,9 +401,8 @@ pub fn cancel<D: 'static>(lp: &mut Loop<D>, id: ReqId) -> Result<(), CancelError
     else {
         return Err(CancelError::NotPending);
     };
-    let entry = match table.get_mut(id.index as usize) {
-        Some(entry) if entry.gen == id.gen => entry,
-        _ => return Err(CancelError::NotPending),
+    let Some(entry) = table.get_mut(id.key()) else {
+        return Err(CancelError::NotPending);
     };
     if entry.canceled {
         return Err(CancelError::AlreadyCanceled);
@@ -454,10 +460,8 @@ fn on_wake<D: 'static>(lp: &mut Loop<D>, data: &mut D, key: ExtKey<Ext<D>>) {
         let Some(done) = e.batch.pop_front() else {
             return;
         };
-        let at = done.id.index as usize;
-        let entry = match e.table.get(at) {
-            Some(entry) if entry.gen == done.id.gen => e.table.remove(at),
-            _ => continue,
+        let Some(entry) = e.table.remove(done.id.key()) else {
+            continue;
         };
         tracing::trace!(req = %done.id, "completion");
         lp.req_done(entry.req);

@@ -20,8 +20,8 @@
 
 use crate::error::with_path;
 use crate::fs::{self, Fd, OpenFlags};
+use loop_core::slots::{GenSlab, Key};
 use loop_core::Loop;
-use slab::Slab;
 use std::collections::VecDeque;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -79,6 +79,17 @@ pub struct WriteStream {
     gen: u32,
 }
 
+impl WriteStream {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
+    }
+}
+
 type Ev<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
 type ErrEv<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, io::Error)>;
 
@@ -91,7 +102,6 @@ enum Phase {
 }
 
 struct State<D> {
-    gen: u32,
     phase: Phase,
     path: PathBuf,
     fd: Option<Fd>,
@@ -113,22 +123,15 @@ struct State<D> {
 }
 
 struct Streams<D> {
-    slab: Slab<State<D>>,
-    next_gen: u32,
+    slab: GenSlab<State<D>>,
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, ws: WriteStream) -> Option<&mut State<D>> {
-    lp.extension_mut::<Streams<D>>()?
-        .slab
-        .get_mut(ws.index as usize)
-        .filter(|st| st.gen == ws.gen)
+    lp.extension_mut::<Streams<D>>()?.slab.get_mut(ws.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, ws: WriteStream) -> Option<&State<D>> {
-    lp.extension::<Streams<D>>()?
-        .slab
-        .get(ws.index as usize)
-        .filter(|st| st.gen == ws.gen)
+    lp.extension::<Streams<D>>()?.slab.get(ws.key())
 }
 
 /// Runs event `$field` through `make_callback` (taken out during the
@@ -164,13 +167,9 @@ impl WriteStream {
     ) -> WriteStream {
         let path = path.as_ref().to_path_buf();
         let streams = lp.extension_or_insert_with(|_| Streams::<D> {
-            slab: Slab::new(),
-            next_gen: 0,
+            slab: GenSlab::new(),
         });
-        streams.next_gen = streams.next_gen.wrapping_add(1);
-        let gen = streams.next_gen;
-        let index = streams.slab.insert(State {
-            gen,
+        let Key { index, gen } = streams.slab.insert(State {
             phase: Phase::Opening,
             path: path.clone(),
             fd: None,
@@ -187,7 +186,7 @@ impl WriteStream {
             on_finish: None,
             on_close: None,
             on_error: None,
-        }) as u32;
+        });
         let ws = WriteStream { index, gen };
         let mode = if opts.append {
             OpenFlags::APPEND
@@ -449,14 +448,9 @@ fn close_file<D: 'static>(lp: &mut Loop<D>, ws: WriteStream) {
         let Some(streams) = lp.extension_mut::<Streams<D>>() else {
             return;
         };
-        if streams
-            .slab
-            .get(ws.index as usize)
-            .is_none_or(|st| st.gen != ws.gen)
-        {
+        let Some(mut st) = streams.slab.remove(ws.key()) else {
             return;
-        }
-        let mut st = streams.slab.remove(ws.index as usize);
+        };
         if let Some(mut f) = st.on_close.take() {
             lp.make_callback(d, "write_stream.on_close", |lp, d| f(lp, d));
         }

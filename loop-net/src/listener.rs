@@ -46,6 +46,7 @@ use crate::stream::{self, CloseCb, Stream, CONNECTED, READABLE, WRITABLE};
 use crate::sys::{self, ListenParams, ListenSock, Sock};
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
+use loop_core::slots::Key;
 use loop_core::{IoId, Loop, TimerId};
 use std::fmt;
 use std::io;
@@ -72,6 +73,17 @@ pub struct Listener {
 impl fmt::Display for Listener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "listener #{}.{}", self.index, self.gen)
+    }
+}
+
+impl Listener {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    pub(crate) fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
     }
 }
 
@@ -119,7 +131,6 @@ const PAUSED: u8 = 2;
 const STARVED: u8 = 4;
 
 pub(crate) struct ListenerState<D> {
-    gen: u32,
     flags: u8,
     io: IoId,
     sock: ListenSock,
@@ -142,17 +153,11 @@ impl<D> ListenerState<D> {
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, l: Listener) -> Option<&mut ListenerState<D>> {
-    net_mut(lp)?
-        .listeners
-        .get_mut(l.index as usize)
-        .filter(|st| st.gen == l.gen)
+    net_mut(lp)?.listeners.get_mut(l.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, l: Listener) -> Option<&ListenerState<D>> {
-    net_ref(lp)?
-        .listeners
-        .get(l.index as usize)
-        .filter(|st| st.gen == l.gen)
+    net_ref(lp)?.listeners.get(l.key())
 }
 
 fn live<'a, D: 'static>(
@@ -355,10 +360,8 @@ pub(crate) fn insert<D: 'static>(
         .local_addr()
         .map_err(|e| Error::io("getsockname", e, None))?;
     let n = net(lp);
-    let l = Listener {
-        index: n.listeners.vacant_key() as u32,
-        gen: n.next_gen(),
-    };
+    let Key { index, gen } = n.listeners.vacant_key();
+    let l = Listener { index, gen };
     let io = lp.io_init(move |lp, d, _| accept_round(lp, d, l));
     let fd = sock.fd().expect("a listening socket");
     if let Err(e) = register(lp, io, fd, false) {
@@ -368,7 +371,6 @@ pub(crate) fn insert<D: 'static>(
     let _ = lp.io_start(io);
     tracing::debug!(listener = %l, %addr, "listening");
     let key = net(lp).listeners.insert(ListenerState {
-        gen: l.gen,
         flags: 0,
         io,
         sock,
@@ -379,7 +381,7 @@ pub(crate) fn insert<D: 'static>(
         retry: None,
         shed: 0,
     });
-    debug_assert_eq!(key, l.index as usize);
+    debug_assert_eq!(key, l.key());
     ensure_reserve(lp);
     Ok(l)
 }
@@ -482,11 +484,7 @@ fn shed<D: 'static>(lp: &mut Loop<D>, l: Listener, cause: &io::Error) -> (bool, 
         return (false, 0);
     };
     drop(spare);
-    let Some(st) = n
-        .listeners
-        .get_mut(l.index as usize)
-        .filter(|st| st.gen == l.gen)
-    else {
+    let Some(st) = n.listeners.get_mut(l.key()) else {
         return (false, 0);
     };
     let mut count = 0u64;
@@ -556,7 +554,7 @@ fn close_impl<D: 'static>(lp: &mut Loop<D>, l: Listener, cb: CloseCb<D>) -> Resu
         Some(Box::new(move |lp, d| {
             lp.make_callback(d, "close", cb);
             if let Some(n) = net_mut(lp) {
-                n.listeners.remove(l.index as usize);
+                n.listeners.remove(l.key());
             }
         })),
     )

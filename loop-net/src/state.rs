@@ -5,8 +5,9 @@
 //! - one `Net<D>` per loop, created by the first stream or listener (the
 //!   only paths that insert it), dropped with the loop (which closes every
 //!   socket still open); queries never create it and take `&Loop`;
-//! - handles are slab entries named by (index, generation): an id whose
-//!   entry was removed, or reused by a newer handle, names nothing;
+//! - handles are [`GenSlab`] entries named by (index, generation), one
+//!   table (and generation counter) per kind: an id whose entry was
+//!   removed, or reused by a newer handle, names nothing;
 //! - no user callback runs while an entry is borrowed: a callback is taken
 //!   out of its entry, called through [`Loop::make_callback`], and put back
 //!   only if the entry still belongs to the same handle and got no new
@@ -19,17 +20,16 @@
 
 use crate::listener::ListenerState;
 use crate::stream::StreamState;
+use loop_core::slots::GenSlab;
 use loop_core::{ExtKey, Loop};
-use slab::Slab;
 use std::fs::File;
 
 /// Size of the loop-wide read buffer: the most one `read` returns.
 pub const READ_BUF: usize = 64 * 1024;
 
 pub(crate) struct Net<D> {
-    pub(crate) streams: Slab<StreamState<D>>,
-    pub(crate) listeners: Slab<ListenerState<D>>,
-    next_gen: u32,
+    pub(crate) streams: GenSlab<StreamState<D>>,
+    pub(crate) listeners: GenSlab<ListenerState<D>>,
     /// The read buffer; empty while lent out.
     pub(crate) buf: Vec<u8>,
     /// The spare fd of libuv's EMFILE trick: an open `/`, closed to make
@@ -40,17 +40,11 @@ pub(crate) struct Net<D> {
 impl<D> Net<D> {
     fn new() -> Self {
         Net {
-            streams: Slab::new(),
-            listeners: Slab::new(),
-            next_gen: 0,
+            streams: GenSlab::new(),
+            listeners: GenSlab::new(),
             buf: Vec::new(),
             reserve: None,
         }
-    }
-
-    pub(crate) fn next_gen(&mut self) -> u32 {
-        self.next_gen = self.next_gen.wrapping_add(1);
-        self.next_gen
     }
 
     /// Lends out the read buffer (a fresh one if it is lent already).

@@ -48,10 +48,10 @@
 use crate::framing::{parse_line, LineBuffer, Message};
 use crate::ipc::{HandleType, Ipc, IpcEvent};
 use crate::Error;
+use loop_core::slots::{GenSlab, Key};
 use loop_core::Loop;
 use loop_net::{DgramOptions, DgramSocket, DgramType, Server, ServerOptions, Socket, Stream};
 use serde_json::{json, Value};
-use slab::Slab;
 use std::collections::VecDeque;
 use std::os::fd::OwnedFd;
 
@@ -64,6 +64,17 @@ pub const MAX_HANDLE_RETRANSMISSIONS: u32 = 3;
 pub struct Channel {
     index: u32,
     gen: u32,
+}
+
+impl Channel {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
+    }
 }
 
 /// A handle to send with a message (`child.send(msg, handle)`): the fd of
@@ -145,7 +156,6 @@ struct InFlight {
 }
 
 struct ChannelState<D> {
-    gen: u32,
     ipc: Ipc,
     connected: bool,
     /// A `disconnect` waits for the handle in flight.
@@ -161,22 +171,15 @@ struct ChannelState<D> {
 }
 
 struct Table<D> {
-    slab: Slab<ChannelState<D>>,
-    next_gen: u32,
+    slab: GenSlab<ChannelState<D>>,
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, c: Channel) -> Option<&mut ChannelState<D>> {
-    lp.extension_mut::<Table<D>>()?
-        .slab
-        .get_mut(c.index as usize)
-        .filter(|st| st.gen == c.gen)
+    lp.extension_mut::<Table<D>>()?.slab.get_mut(c.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, c: Channel) -> Option<&ChannelState<D>> {
-    lp.extension::<Table<D>>()?
-        .slab
-        .get(c.index as usize)
-        .filter(|st| st.gen == c.gen)
+    lp.extension::<Table<D>>()?.slab.get(c.key())
 }
 
 fn line_of(v: &Value) -> Vec<u8> {
@@ -195,17 +198,10 @@ impl Channel {
     /// Node refs `process.channel` for a `'message'` listener).
     pub fn open<D: 'static>(lp: &mut Loop<D>, ipc: Ipc) -> Result<Channel, Error> {
         lp.extension_or_insert_with(|_| Table::<D> {
-            slab: Slab::new(),
-            next_gen: 0,
+            slab: GenSlab::new(),
         });
         let t = lp.extension_mut::<Table<D>>().expect("inserted above");
-        t.next_gen = t.next_gen.wrapping_add(1);
-        let c = Channel {
-            index: t.slab.vacant_key() as u32,
-            gen: t.next_gen,
-        };
-        t.slab.insert(ChannelState {
-            gen: c.gen,
+        let Key { index, gen } = t.slab.insert(ChannelState {
             ipc,
             connected: true,
             disconnect_wanted: false,
@@ -216,6 +212,7 @@ impl Channel {
             on_disconnect: None,
             on_handle: None,
         });
+        let c = Channel { index, gen };
         ipc.read_start(lp, move |lp, d, _, ev| on_read(lp, d, c, ev))?;
         ipc.unref(lp)?;
         Ok(c)
@@ -412,7 +409,7 @@ fn finish_disconnect<D: 'static>(lp: &mut Loop<D>, c: Channel) {
     lp.next_tick(move |lp, d| {
         let f = get(lp, c).and_then(|st| st.on_disconnect.take());
         if let Some(t) = lp.extension_mut::<Table<D>>() {
-            t.slab.remove(c.index as usize);
+            t.slab.remove(c.key());
         }
         if let Some(mut f) = f {
             f(lp, d, c);

@@ -46,9 +46,9 @@ use crate::sys;
 use crate::Error;
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
+use loop_core::slots::{GenSlab, Key};
 use loop_core::{ExtKey, IoId, Loop, Ready};
 use loop_net::{Listener, Stream, Udp};
-use slab::Slab;
 use std::collections::VecDeque;
 use std::fmt;
 use std::io;
@@ -73,6 +73,17 @@ pub struct Ipc {
 impl fmt::Display for Ipc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ipc #{}.{}", self.index, self.gen)
+    }
+}
+
+impl Ipc {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    pub(crate) fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
     }
 }
 
@@ -119,7 +130,6 @@ struct WriteReq<D> {
 }
 
 struct IpcState<D> {
-    gen: u32,
     sock: UnixStream,
     io: IoId,
     reading: bool,
@@ -132,32 +142,24 @@ struct IpcState<D> {
 }
 
 struct Table<D> {
-    slab: Slab<IpcState<D>>,
-    next_gen: u32,
+    slab: GenSlab<IpcState<D>>,
     buf: Vec<u8>,
 }
 
 fn table_key<D: 'static>(lp: &mut Loop<D>) -> ExtKey<Table<D>> {
     lp.extension_or_insert_with(|_| Table::<D> {
-        slab: Slab::new(),
-        next_gen: 0,
+        slab: GenSlab::new(),
         buf: Vec::new(),
     });
     lp.extension_key::<Table<D>>().expect("inserted just above")
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, h: Ipc) -> Option<&mut IpcState<D>> {
-    lp.extension_mut::<Table<D>>()?
-        .slab
-        .get_mut(h.index as usize)
-        .filter(|st| st.gen == h.gen)
+    lp.extension_mut::<Table<D>>()?.slab.get_mut(h.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, h: Ipc) -> Option<&IpcState<D>> {
-    lp.extension::<Table<D>>()?
-        .slab
-        .get(h.index as usize)
-        .filter(|st| st.gen == h.gen)
+    lp.extension::<Table<D>>()?.slab.get(h.key())
 }
 
 fn live<'a, D: 'static>(
@@ -196,13 +198,8 @@ impl Ipc {
         sock.set_nonblocking(true).map_err(err)?;
         let k = table_key(lp);
         let t = lp.ext_mut(k).expect("the table exists");
-        let h = Ipc {
-            index: t.slab.vacant_key() as u32,
-            gen: {
-                t.next_gen = t.next_gen.wrapping_add(1);
-                t.next_gen
-            },
-        };
+        let Key { index, gen } = t.slab.vacant_key();
+        let h = Ipc { index, gen };
         let io = lp.io_init(move |lp, d, r| on_ready(lp, d, h, r));
         let raw = sock.as_raw_fd();
         // Registered once for both directions, edge-triggered: an edge
@@ -222,8 +219,7 @@ impl Ipc {
             return Err(e);
         }
         let t = lp.ext_mut(k).expect("the table exists");
-        t.slab.insert(IpcState {
-            gen: h.gen,
+        let key = t.slab.insert(IpcState {
             sock,
             io,
             reading: false,
@@ -233,6 +229,7 @@ impl Ipc {
             failed: None,
             pending: VecDeque::new(),
         });
+        debug_assert_eq!(key, h.key());
         Ok(h)
     }
 
@@ -435,12 +432,7 @@ impl Ipc {
                     .collect();
                 run_write_cbs(lp, d, canceled);
                 if let Some(t) = lp.extension_mut::<Table<D>>() {
-                    if t.slab
-                        .get(h.index as usize)
-                        .is_some_and(|st| st.gen == h.gen)
-                    {
-                        t.slab.remove(h.index as usize);
-                    }
+                    t.slab.remove(h.key());
                 }
                 if !lp.is_unwinding() {
                     lp.make_callback(d, "ipc_close", cb);

@@ -79,9 +79,9 @@ pub use server::{Server, ServerOptions};
 pub use socket::{Socket, DEFAULT_HIGH_WATER_MARK};
 
 use crate::stream::Stream;
+use loop_core::slots::GenSlab;
 use loop_core::Loop;
 use server::ServerState;
-use slab::Slab;
 use socket::SocketState;
 
 /// The Node.js level's per-loop state: its own loop extension, beside the
@@ -89,8 +89,7 @@ use socket::SocketState;
 pub(crate) struct NodeNet<D> {
     /// Socket state by stream slot; each entry names its stream.
     sockets: Vec<Option<Box<SocketState<D>>>>,
-    pub(crate) servers: Slab<ServerState<D>>,
-    next_gen: u32,
+    pub(crate) servers: GenSlab<ServerState<D>>,
 }
 
 /// The loop's Node.js state, created if there is none (for the paths
@@ -98,8 +97,7 @@ pub(crate) struct NodeNet<D> {
 fn node<D: 'static>(lp: &mut Loop<D>) -> &mut NodeNet<D> {
     lp.extension_or_insert_with(|_| NodeNet::<D> {
         sockets: Vec::new(),
-        servers: Slab::new(),
-        next_gen: 0,
+        servers: GenSlab::new(),
     })
 }
 

@@ -6,6 +6,7 @@ use super::node;
 use super::socket::{self, on_read, Socket, SocketState, DEFAULT_HIGH_WATER_MARK};
 use crate::error::{bad_handle, Address, Error, Result};
 use crate::listener::{ListenOptions, Listener, DEFAULT_BACKLOG};
+use loop_core::slots::Key;
 use loop_core::Loop;
 use std::fmt;
 use std::io;
@@ -63,6 +64,17 @@ impl fmt::Display for Server {
     }
 }
 
+impl Server {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    pub(crate) fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
+    }
+}
+
 type ConnCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Socket)>;
 type ErrCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, Error)>;
 type PlainCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D)>;
@@ -80,7 +92,6 @@ const UNREF: u8 = 8;
 
 /// A server's state, in the Node table.
 pub(crate) struct ServerState<D> {
-    gen: u32,
     flags: u8,
     listener: Option<Listener>,
     opts: ServerOptions,
@@ -97,15 +108,11 @@ pub(crate) struct ServerState<D> {
 fn get<D: 'static>(lp: &mut Loop<D>, srv: Server) -> Option<&mut ServerState<D>> {
     lp.extension_mut::<super::NodeNet<D>>()?
         .servers
-        .get_mut(srv.index as usize)
-        .filter(|st| st.gen == srv.gen)
+        .get_mut(srv.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, srv: Server) -> Option<&ServerState<D>> {
-    lp.extension::<super::NodeNet<D>>()?
-        .servers
-        .get(srv.index as usize)
-        .filter(|st| st.gen == srv.gen)
+    lp.extension::<super::NodeNet<D>>()?.servers.get(srv.key())
 }
 
 /// Calls handler `$field` through `make_callback` (taken out during the
@@ -145,10 +152,7 @@ impl Server {
     /// `net.createServer(options)`: a server, not listening yet.
     pub fn new<D: 'static>(lp: &mut Loop<D>, opts: ServerOptions) -> Server {
         let n = node(lp);
-        n.next_gen = n.next_gen.wrapping_add(1);
-        let gen = n.next_gen;
-        let index = n.servers.insert(ServerState {
-            gen,
+        let Key { index, gen } = n.servers.insert(ServerState {
             flags: 0,
             listener: None,
             opts,
@@ -160,7 +164,7 @@ impl Server {
             on_listening: None,
             on_close: None,
             close_cbs: Vec::new(),
-        }) as u32;
+        });
         Server { index, gen }
     }
 

@@ -57,8 +57,8 @@ use crate::error::{bad_handle, Error, Result};
 use loop_core::mio::net::UdpSocket;
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
+use loop_core::slots::{GenSlab, Key};
 use loop_core::{ActiveRequest, ExtKey, IoId, Loop};
-use slab::Slab;
 use socket2::{Domain, SockRef, Socket, Type};
 use std::collections::VecDeque;
 use std::fmt;
@@ -89,6 +89,17 @@ pub struct Udp {
 impl fmt::Display for Udp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "udp #{}.{}", self.index, self.gen)
+    }
+}
+
+impl Udp {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    pub(crate) fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
     }
 }
 
@@ -146,7 +157,6 @@ pub(crate) struct SendReq<D> {
 }
 
 pub(crate) struct UdpState<D> {
-    pub(crate) gen: u32,
     pub(crate) flags: u8,
     pub(crate) io: IoId,
     pub(crate) sock: Option<UdpSocket>,
@@ -167,8 +177,7 @@ pub(crate) struct UdpState<D> {
 
 /// The loop's UDP state (an extension of its own, apart from the streams').
 pub(crate) struct Udps<D> {
-    pub(crate) slab: Slab<UdpState<D>>,
-    next_gen: u32,
+    pub(crate) slab: GenSlab<UdpState<D>>,
     /// The receive batch, made on first use; `None` while lent out.
     pub(crate) batch: Option<Box<crate::sys::RecvBatch>>,
 }
@@ -183,17 +192,13 @@ impl<D> Udps<D> {
 
 fn udps<D: 'static>(lp: &mut Loop<D>) -> &mut Udps<D> {
     lp.extension_or_insert_with(|_| Udps::<D> {
-        slab: Slab::new(),
-        next_gen: 0,
+        slab: GenSlab::new(),
         batch: None,
     })
 }
 
 pub(crate) fn get<D: 'static>(lp: &mut Loop<D>, u: Udp) -> Option<&mut UdpState<D>> {
-    lp.extension_mut::<Udps<D>>()?
-        .slab
-        .get_mut(u.index as usize)
-        .filter(|st| st.gen == u.gen)
+    lp.extension_mut::<Udps<D>>()?.slab.get_mut(u.key())
 }
 
 pub(crate) fn get_k<D: 'static>(
@@ -201,17 +206,11 @@ pub(crate) fn get_k<D: 'static>(
     k: ExtKey<Udps<D>>,
     u: Udp,
 ) -> Option<&mut UdpState<D>> {
-    lp.ext_mut(k)?
-        .slab
-        .get_mut(u.index as usize)
-        .filter(|st| st.gen == u.gen)
+    lp.ext_mut(k)?.slab.get_mut(u.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, u: Udp) -> Option<&UdpState<D>> {
-    lp.extension::<Udps<D>>()?
-        .slab
-        .get(u.index as usize)
-        .filter(|st| st.gen == u.gen)
+    lp.extension::<Udps<D>>()?.slab.get(u.key())
 }
 
 pub(crate) fn live<'a, D: 'static>(
@@ -350,15 +349,11 @@ impl Udp {
     /// `connect` or the first send makes it.
     pub fn new<D: 'static>(lp: &mut Loop<D>) -> Udp {
         let n = udps(lp);
-        n.next_gen = n.next_gen.wrapping_add(1);
-        let u = Udp {
-            index: n.slab.vacant_key() as u32,
-            gen: n.next_gen,
-        };
+        let Key { index, gen } = n.slab.vacant_key();
+        let u = Udp { index, gen };
         let k = lp.extension_key::<Udps<D>>().expect("inserted just above");
         let io = lp.io_init(move |lp, d, r| io::on_ready(lp, d, k, u, r));
         let key = udps(lp).slab.insert(UdpState {
-            gen: u.gen,
             flags: 0,
             io,
             sock: None,
@@ -369,7 +364,7 @@ impl Udp {
             feed: false,
             stash: VecDeque::new(),
         });
-        debug_assert_eq!(key, u.index as usize);
+        debug_assert_eq!(key, u.key());
         u
     }
 
@@ -603,6 +598,6 @@ fn finish_close<D: 'static>(lp: &mut Loop<D>, d: &mut D, u: Udp, cb: UdpCloseCb<
         lp.make_callback(d, "close", cb);
     }
     if let Some(n) = lp.extension_mut::<Udps<D>>() {
-        n.slab.remove(u.index as usize);
+        n.slab.remove(u.key());
     }
 }

@@ -16,10 +16,10 @@
 use super::options::{Options, StdioOption};
 use super::signals::signal_name;
 use crate::{Channel, Error, Process, Received, SendHandle, SpawnOptions, Stdio};
+use loop_core::slots::{GenSlab, Key};
 use loop_core::Loop;
 use loop_net::{Socket, Stream};
 use serde_json::Value;
-use slab::Slab;
 use std::ffi::OsStr;
 use std::os::unix::net::UnixStream;
 
@@ -28,6 +28,17 @@ use std::os::unix::net::UnixStream;
 pub struct ChildProcess {
     index: u32,
     gen: u32,
+}
+
+impl ChildProcess {
+    /// The id's [`Key`] in its table.
+    #[inline]
+    fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
+    }
 }
 
 type EventCb<D> = Box<dyn FnMut(&mut Loop<D>, &mut D, ChildProcess)>;
@@ -46,7 +57,6 @@ struct Handlers<D> {
 }
 
 struct ChildState<D> {
-    gen: u32,
     file: String,
     args: Vec<String>,
     /// The libuv-level handle, until the exit.
@@ -70,29 +80,20 @@ struct ChildState<D> {
 }
 
 struct Children<D> {
-    slab: Slab<ChildState<D>>,
-    next_gen: u32,
+    slab: GenSlab<ChildState<D>>,
 }
 
 fn get<D: 'static>(lp: &mut Loop<D>, c: ChildProcess) -> Option<&mut ChildState<D>> {
-    lp.extension_mut::<Children<D>>()?
-        .slab
-        .get_mut(c.index as usize)
-        .filter(|st| st.gen == c.gen)
+    lp.extension_mut::<Children<D>>()?.slab.get_mut(c.key())
 }
 
 fn get_ref<D: 'static>(lp: &Loop<D>, c: ChildProcess) -> Option<&ChildState<D>> {
-    lp.extension::<Children<D>>()?
-        .slab
-        .get(c.index as usize)
-        .filter(|st| st.gen == c.gen)
+    lp.extension::<Children<D>>()?.slab.get(c.key())
 }
 
 fn remove<D: 'static>(lp: &mut Loop<D>, c: ChildProcess) {
-    if get(lp, c).is_some() {
-        if let Some(t) = lp.extension_mut::<Children<D>>() {
-            t.slab.remove(c.index as usize);
-        }
+    if let Some(t) = lp.extension_mut::<Children<D>>() {
+        t.slab.remove(c.key());
     }
 }
 
@@ -231,14 +232,10 @@ where
 
     // The id first: the exit callback needs it.
     let t = lp.extension_or_insert_with(|_| Children::<D> {
-        slab: Slab::new(),
-        next_gen: 0,
+        slab: GenSlab::new(),
     });
-    t.next_gen = t.next_gen.wrapping_add(1);
-    let c = ChildProcess {
-        index: t.slab.vacant_key() as u32,
-        gen: t.next_gen,
-    };
+    let Key { index, gen } = t.slab.vacant_key();
+    let c = ChildProcess { index, gen };
     let mut spawnargs = vec![options
         .argv0
         .as_ref()
@@ -247,7 +244,6 @@ where
         .into_owned()];
     spawnargs.extend(args.iter().map(|a| a.to_string_lossy().into_owned()));
     let state = ChildState {
-        gen: c.gen,
         file: file_str,
         args: spawnargs,
         process: None,
@@ -340,7 +336,7 @@ fn insert<D: 'static>(lp: &mut Loop<D>, c: ChildProcess, state: ChildState<D>) {
         .extension_mut::<Children<D>>()
         .expect("inserted by spawn");
     let key = t.slab.insert(state);
-    debug_assert_eq!(key, c.index as usize);
+    debug_assert_eq!(key, c.key());
 }
 
 /// A runtime failure (Node's `onErrorNT`): the child's pipes and channel
