@@ -4,31 +4,11 @@
 
 mod common;
 
-use common::{refused_addr, watchdog};
+use common::{node, refused_addr, watchdog};
 use loop_core::{Loop, RunMode};
 use loop_net::{Server, ServerOptions, Socket};
-use std::path::Path;
 
 type L = Vec<String>;
-
-/// The output of `node tests/net/NAME.js ARGS…`, one entry a line.
-fn node(name: &str, args: &[String]) -> Vec<String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/net/{name}.js"));
-    let out = std::process::Command::new("node")
-        .arg(&script)
-        .args(args)
-        .output()
-        .expect("node (v20) runs the JS twin");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
 
 fn run(lp: &mut Loop<L>) -> L {
     let mut log = L::new();

@@ -1,7 +1,7 @@
 //! Helpers shared by the loop-net tests: a watchdog, addresses on
 //! 127.0.0.1 only, an in-process port of libuv's `test/echo-server.c`, std
-//! peers with timeouts, a pattern to verify bytes, and a stderr subscriber
-//! for `tracing`.
+//! peers with timeouts, a pattern to verify bytes, a stderr subscriber
+//! for `tracing`, and the runner of the Node.js twins in `tests/net/`.
 
 #![allow(dead_code)]
 
@@ -230,4 +230,25 @@ pub fn raise_nofile(n: u64) {
         l.current = Some(l.maximum.map_or(n, |m| m.min(n)));
         let _ = setrlimit(Resource::Nofile, l);
     }
+}
+
+/// The output of the JS twin `node tests/net/NAME.js ARGS…` (Node v20, the
+/// oracle), one entry a line; fails the test if node fails.
+pub fn node(name: &str, args: &[String]) -> Vec<String> {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/net/{name}.js"));
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .args(args)
+        .output()
+        .expect("node (v20) runs the JS twin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
