@@ -21,6 +21,7 @@
 
 use slab::Slab;
 use std::fmt;
+use std::ops::{Index, IndexMut};
 
 /// The name of one [`GenSlab`] entry: its slot and the generation it was
 /// inserted with.
@@ -141,6 +142,21 @@ impl<T> GenSlab<T> {
         })
     }
 
+    /// The entry in slot `index` whatever its generation, mutably.
+    #[inline]
+    pub fn get_by_index_mut(&mut self, index: u32) -> Option<&mut T> {
+        self.slab
+            .get_mut(index as usize)
+            .map(|slot| &mut slot.value)
+    }
+
+    /// Removes the entry in slot `index` whatever its generation: for a
+    /// table whose own links (an intrusive list) name entries by slot.
+    #[inline]
+    pub fn remove_by_index(&mut self, index: u32) -> Option<T> {
+        self.slab.try_remove(index as usize).map(|slot| slot.value)
+    }
+
     /// The number of live entries.
     #[inline]
     pub fn len(&self) -> usize {
@@ -192,6 +208,25 @@ impl<T> GenSlab<T> {
     }
 }
 
+/// The entry in slot `index` whatever its generation, for links the table's
+/// owner keeps by slot (an intrusive list); panics if the slot is vacant,
+/// as `slab`'s own indexing: only for a slot the owner knows is occupied.
+impl<T> Index<u32> for GenSlab<T> {
+    type Output = T;
+
+    #[inline]
+    fn index(&self, index: u32) -> &T {
+        &self.slab[index as usize].value
+    }
+}
+
+impl<T> IndexMut<u32> for GenSlab<T> {
+    #[inline]
+    fn index_mut(&mut self, index: u32) -> &mut T {
+        &mut self.slab[index as usize].value
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +244,19 @@ mod tests {
         assert_eq!(t.get(a), None);
         assert_eq!(t.remove(a), None);
         assert_eq!(t.get(b), Some(&"b"), "a stale remove left the new entry");
+    }
+
+    #[test]
+    fn index_paths_ignore_the_generation() {
+        let mut t = GenSlab::new();
+        let a = t.insert(1);
+        *t.get_by_index_mut(a.index).unwrap() += 1;
+        t[a.index] += 1;
+        assert_eq!(t.get(a), Some(&3));
+        assert_eq!(t.remove_by_index(a.index), Some(3));
+        assert_eq!(t.remove_by_index(a.index), None);
+        assert!(t.get_by_index(a.index).is_none());
+        assert!(t.get_by_index_mut(7).is_none());
     }
 
     #[test]
@@ -317,6 +365,7 @@ mod tests {
                 prop_assert_eq!(live, want);
                 for (k, v) in t.iter() {
                     prop_assert_eq!(t.get_by_index(k.index), Some((k, v)));
+                    prop_assert_eq!(&t[k.index], v);
                 }
             }
         }

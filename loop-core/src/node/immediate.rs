@@ -14,8 +14,8 @@
 
 use crate::event_loop::Loop;
 use crate::handle::{CheckId, IdleId};
+use crate::slots::{GenSlab, Key};
 use crate::trace::CallbackKind;
-use slab::Slab;
 
 const NONE: u32 = u32::MAX;
 
@@ -27,8 +27,18 @@ pub struct Immediate {
     gen: u32,
 }
 
+impl Immediate {
+    /// The id's [`Key`] in the table.
+    #[inline]
+    fn key(self) -> Key {
+        Key {
+            index: self.index,
+            gen: self.gen,
+        }
+    }
+}
+
 struct Entry<D> {
-    gen: u32,
     cb: Option<crate::callback::Job<D>>,
     refed: bool,
     /// In `outstanding` (the running batch) rather than `queue`.
@@ -49,8 +59,7 @@ const EMPTY: List = List {
 };
 
 pub(crate) struct Immediates<D> {
-    entries: Slab<Entry<D>>,
-    next_gen: u32,
+    entries: GenSlab<Entry<D>>,
     queue: List,
     outstanding: List,
     ref_count: usize,
@@ -61,8 +70,7 @@ pub(crate) struct Immediates<D> {
 impl<D> Default for Immediates<D> {
     fn default() -> Self {
         Self {
-            entries: Slab::new(),
-            next_gen: 0,
+            entries: GenSlab::new(),
             queue: EMPTY,
             outstanding: EMPTY,
             ref_count: 0,
@@ -83,37 +91,35 @@ impl<D> Immediates<D> {
 
     fn push(&mut self, idx: u32) {
         let tail = self.queue.tail;
-        let e = &mut self.entries[idx as usize];
+        let e = &mut self.entries[idx];
         e.prev = tail;
         e.next = NONE;
         e.in_batch = false;
         if tail == NONE {
             self.queue.head = idx;
         } else {
-            self.entries[tail as usize].next = idx;
+            self.entries[tail].next = idx;
         }
         self.queue.tail = idx;
     }
 
     fn unlink(&mut self, idx: u32) {
-        let e = &self.entries[idx as usize];
+        let e = &self.entries[idx];
         let (prev, next, batch) = (e.prev, e.next, e.in_batch);
         if prev == NONE {
             self.list(batch).head = next;
         } else {
-            self.entries[prev as usize].next = next;
+            self.entries[prev].next = next;
         }
         if next == NONE {
             self.list(batch).tail = prev;
         } else {
-            self.entries[next as usize].prev = prev;
+            self.entries[next].prev = prev;
         }
     }
 
     fn get(&self, im: Immediate) -> Option<&Entry<D>> {
-        self.entries
-            .get(im.index as usize)
-            .filter(|e| e.gen == im.gen)
+        self.entries.get(im.key())
     }
 }
 
@@ -123,16 +129,13 @@ impl<D: 'static> Loop<D> {
     pub fn set_immediate(&mut self, f: impl FnOnce(&mut Loop<D>, &mut D) + 'static) -> Immediate {
         self.ensure_immediate_handles();
         let im = &mut self.node.immediates;
-        im.next_gen = im.next_gen.wrapping_add(1);
-        let gen = im.next_gen;
-        let index = im.entries.insert(Entry {
-            gen,
+        let Key { index, gen } = im.entries.insert(Entry {
             cb: Some(Box::new(f)),
             refed: false,
             in_batch: false,
             prev: NONE,
             next: NONE,
-        }) as u32;
+        });
         im.push(index);
         let id = Immediate { index, gen };
         self.immediate_ref(id);
@@ -178,7 +181,7 @@ impl<D: 'static> Loop<D> {
         };
         let refed = e.refed;
         im.unlink(i.index);
-        im.entries.remove(i.index as usize);
+        im.entries.remove(i.key());
         if refed {
             im.ref_count -= 1;
             if im.ref_count == 0 {
@@ -191,11 +194,7 @@ impl<D: 'static> Loop<D> {
     /// `immediate.ref()`.
     pub fn immediate_ref(&mut self, i: Immediate) {
         let im = &mut self.node.immediates;
-        let Some(e) = im
-            .entries
-            .get_mut(i.index as usize)
-            .filter(|e| e.gen == i.gen)
-        else {
+        let Some(e) = im.entries.get_mut(i.key()) else {
             return;
         };
         if !e.refed {
@@ -210,11 +209,7 @@ impl<D: 'static> Loop<D> {
     /// `immediate.unref()`: it no longer keeps the loop alive.
     pub fn immediate_unref(&mut self, i: Immediate) {
         let im = &mut self.node.immediates;
-        let Some(e) = im
-            .entries
-            .get_mut(i.index as usize)
-            .filter(|e| e.gen == i.gen)
-        else {
+        let Some(e) = im.entries.get_mut(i.key()) else {
             return;
         };
         if e.refed {
@@ -244,7 +239,7 @@ impl<D: 'static> Loop<D> {
             im.outstanding = std::mem::replace(&mut im.queue, EMPTY);
             let mut at = im.outstanding.head;
             while at != NONE {
-                let e = &mut im.entries[at as usize];
+                let e = &mut im.entries[at];
                 e.in_batch = true;
                 at = e.next;
             }
@@ -264,7 +259,9 @@ impl<D: 'static> Loop<D> {
                 break; // cleared by a tick
             }
             im.unlink(idx);
-            let e = im.entries.remove(idx as usize);
+            let Some(e) = im.entries.remove_by_index(idx) else {
+                break; // never: a listed immediate is in the table
+            };
             if e.refed {
                 im.ref_count -= 1;
             }
