@@ -157,7 +157,7 @@ fn finish_close<D: 'static>(lp: &mut Loop<D>, d: &mut D, s: Stream, cb: CloseCb<
         lp.make_callback(d, "close", cb);
     }
     if get(lp, s).is_some_and(|st| st.flags & CLOSING != 0) {
-        net(lp).streams.remove(s.key());
+        net(lp).streams.remove(s.index as usize);
         tracing::trace!(stream = %s, "closed");
     } else {
         tracing::trace!(stream = %s, "closed, connecting again from its close callback");

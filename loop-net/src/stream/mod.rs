@@ -81,7 +81,6 @@ use crate::state::{net, net_key, net_mut, net_ref, Net};
 use crate::sys::Sock;
 use loop_core::mio::unix::SourceFd;
 use loop_core::mio::Interest;
-use loop_core::slots::Key;
 use loop_core::{ExtKey, IoId, Loop};
 use std::fmt;
 use std::io;
@@ -105,17 +104,6 @@ pub struct Stream {
 impl fmt::Display for Stream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "stream #{}.{}", self.index, self.gen)
-    }
-}
-
-impl Stream {
-    /// The id's [`Key`] in its table.
-    #[inline]
-    pub(crate) fn key(self) -> Key {
-        Key {
-            index: self.index,
-            gen: self.gen,
-        }
     }
 }
 
@@ -191,6 +179,7 @@ const KEEP: u32 = 1 << 14;
 const IN_CLOSE_CB: u32 = 1 << 15;
 
 pub(crate) struct StreamState<D> {
+    gen: u32,
     flags: u32,
     io: IoId,
     sock: Sock,
@@ -205,7 +194,10 @@ pub(crate) struct StreamState<D> {
 
 #[inline]
 fn get<D: 'static>(lp: &mut Loop<D>, s: Stream) -> Option<&mut StreamState<D>> {
-    net_mut(lp)?.streams.get_mut(s.key())
+    net_mut(lp)?
+        .streams
+        .get_mut(s.index as usize)
+        .filter(|st| st.gen == s.gen)
 }
 
 /// [`get`] through the key the I/O callback captured.
@@ -215,12 +207,18 @@ fn get_k<D: 'static>(
     k: ExtKey<Net<D>>,
     s: Stream,
 ) -> Option<&mut StreamState<D>> {
-    lp.ext_mut(k)?.streams.get_mut(s.key())
+    lp.ext_mut(k)?
+        .streams
+        .get_mut(s.index as usize)
+        .filter(|st| st.gen == s.gen)
 }
 
 #[inline]
 fn get_ref<D: 'static>(lp: &Loop<D>, s: Stream) -> Option<&StreamState<D>> {
-    net_ref(lp)?.streams.get(s.key())
+    net_ref(lp)?
+        .streams
+        .get(s.index as usize)
+        .filter(|st| st.gen == s.gen)
 }
 
 /// The entry of a live (not closing) stream, or `EBADF` naming `op`.
@@ -316,10 +314,13 @@ fn rearm<D: 'static>(lp: &mut Loop<D>, s: Stream) {
 pub(crate) fn insert<D: 'static>(lp: &mut Loop<D>, sock: Sock, flags: u32) -> Stream {
     let k = net_key(lp);
     let n = net(lp);
-    let Key { index, gen } = n.streams.vacant_key();
-    let s = Stream { index, gen };
+    let s = Stream {
+        index: n.streams.vacant_key() as u32,
+        gen: n.next_stream_gen(),
+    };
     let io = lp.io_init(move |lp, d, r| read::on_ready(lp, d, k, s, r));
     let key = net(lp).streams.insert(StreamState {
+        gen: s.gen,
         flags,
         io,
         sock,
@@ -328,7 +329,7 @@ pub(crate) fn insert<D: 'static>(lp: &mut Loop<D>, sock: Sock, flags: u32) -> St
         bytes_read: 0,
         bytes_written: 0,
     });
-    debug_assert_eq!(key, s.key());
+    debug_assert_eq!(key, s.index as usize);
     tracing::trace!(stream = %s, "open");
     s
 }
