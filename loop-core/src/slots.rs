@@ -1,5 +1,6 @@
 //! [`GenSlab`]: a slab whose entries are named by (index, generation) keys,
-//! the table every handle kind of the workspace keeps its state in.
+//! the table most handle kinds of the workspace keep their state in (the
+//! four that keep their own slab, and why, are in docs/architecture.md).
 //!
 //! Invariants:
 //! - every insert takes the next value of one table-wide generation counter
@@ -17,7 +18,10 @@
 //!   key peeked and never inserted must not escape (the next insert hands
 //!   it out again);
 //! - the cost is the `slab` crate's plus one `u32` compare per lookup: no
-//!   allocation beyond the slab's own, no hashing.
+//!   allocation beyond the slab's own, no hashing; the slot is the value
+//!   plus a `u32`, so 8 bytes more than an entry that kept its generation
+//!   in its own padding (a table on a hot path where that matters keeps
+//!   its own slab).
 
 use slab::Slab;
 use std::fmt;
@@ -31,12 +35,6 @@ pub struct Key {
     pub index: u32,
     /// The generation the entry was inserted with.
     pub gen: u32,
-}
-
-impl fmt::Display for Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}.{}", self.index, self.gen)
-    }
 }
 
 struct Slot<T> {
@@ -127,29 +125,6 @@ impl<T> GenSlab<T> {
         Some(self.slab.remove(key.index as usize).value)
     }
 
-    /// The entry in slot `index` whatever its generation, with its key: the
-    /// fast path for a caller that knows only the slot (a poll token).
-    #[inline]
-    pub fn get_by_index(&self, index: u32) -> Option<(Key, &T)> {
-        self.slab.get(index as usize).map(|slot| {
-            (
-                Key {
-                    index,
-                    gen: slot.gen,
-                },
-                &slot.value,
-            )
-        })
-    }
-
-    /// The entry in slot `index` whatever its generation, mutably.
-    #[inline]
-    pub fn get_by_index_mut(&mut self, index: u32) -> Option<&mut T> {
-        self.slab
-            .get_mut(index as usize)
-            .map(|slot| &mut slot.value)
-    }
-
     /// Removes the entry in slot `index` whatever its generation: for a
     /// table whose own links (an intrusive list) name entries by slot.
     #[inline]
@@ -180,31 +155,6 @@ impl<T> GenSlab<T> {
                 &slot.value,
             )
         })
-    }
-
-    /// The live entries with their keys, mutably, in slot order.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> + '_ {
-        self.slab.iter_mut().map(|(index, slot)| {
-            (
-                Key {
-                    index: index as u32,
-                    gen: slot.gen,
-                },
-                &mut slot.value,
-            )
-        })
-    }
-
-    /// The keys of the live entries, in slot order (a snapshot: the table
-    /// may change while the caller walks it).
-    pub fn keys(&self) -> Vec<Key> {
-        self.iter().map(|(k, _)| k).collect()
-    }
-
-    /// Removes every entry and returns the values, in slot order; the
-    /// generation counter keeps counting, so the old keys stay stale.
-    pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
-        self.slab.drain().map(|slot| slot.value)
     }
 }
 
@@ -250,13 +200,12 @@ mod tests {
     fn index_paths_ignore_the_generation() {
         let mut t = GenSlab::new();
         let a = t.insert(1);
-        *t.get_by_index_mut(a.index).unwrap() += 1;
         t[a.index] += 1;
-        assert_eq!(t.get(a), Some(&3));
-        assert_eq!(t.remove_by_index(a.index), Some(3));
+        assert_eq!(t.get(a), Some(&2));
+        assert_eq!(t.remove_by_index(a.index), Some(2));
         assert_eq!(t.remove_by_index(a.index), None);
-        assert!(t.get_by_index(a.index).is_none());
-        assert!(t.get_by_index_mut(7).is_none());
+        assert!(!t.contains(a));
+        assert_eq!(t.remove_by_index(7), None);
     }
 
     #[test]
@@ -287,18 +236,6 @@ mod tests {
         assert_eq!(t.get(a), None);
         assert_eq!(t.get(b), Some(&2));
         assert_eq!(t.get(c), Some(&3));
-    }
-
-    #[test]
-    fn drain_keeps_old_keys_stale() {
-        let mut t = GenSlab::new();
-        let a = t.insert(1);
-        let _ = t.insert(2);
-        assert_eq!(t.drain().collect::<Vec<_>>(), vec![1, 2]);
-        assert!(t.is_empty());
-        let c = t.insert(3);
-        assert_eq!(c.index, a.index);
-        assert!(!t.contains(a));
     }
 
     #[derive(Debug, Clone)]
@@ -364,7 +301,6 @@ mod tests {
                 want.sort_by_key(|(k, _)| k.index);
                 prop_assert_eq!(live, want);
                 for (k, v) in t.iter() {
-                    prop_assert_eq!(t.get_by_index(k.index), Some((k, v)));
                     prop_assert_eq!(&t[k.index], v);
                 }
             }
