@@ -133,6 +133,11 @@ impl<D> Slot<D> {
 }
 
 /// The slab of handles and the count of those that keep the loop alive.
+///
+/// Not a [`GenSlab`](crate::slots::GenSlab): the generation sits beside
+/// `kind` and `flags` in what would be padding, and `GenSlab`'s slot (the
+/// value plus a `u32`) would grow the 48-byte slot to 56 (`size_of`,
+/// measured), on every handle and every poll event's lookup.
 pub(crate) struct HandleTable<D> {
     slots: Slab<Slot<D>>,
     next_gen: u32,

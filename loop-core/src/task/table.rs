@@ -93,6 +93,11 @@ impl<D> Clone for TaskFns<D> {
 impl<D> Copy for TaskFns<D> {}
 
 /// The tasks of one loop.
+///
+/// Not a [`GenSlab`](crate::slots::GenSlab): the generation fills padding
+/// beside `repoll`, and `GenSlab`'s slot would grow the 32-byte slot to
+/// 40 (`size_of`, measured); the generation also travels in each task's
+/// waker and microtask entries, which name a task by `(index, gen)`.
 #[derive(Default)]
 pub(crate) struct Tasks {
     slots: Slab<Slot>,
