@@ -31,7 +31,7 @@
 //!   1 s), so a connection idle for `T` is closed between `T` and `1.25 T`.
 
 use crate::error::{Error, Result};
-use loop_core::{AsyncId, AsyncSender, Loop, RunMode};
+use loop_core::{AsyncId, AsyncSender, Loop, RunMode, SignalId};
 use loop_net::{BindFlags, Datagram, ListenOptions, Listener, ReadEvent, Stream, Udp};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -718,6 +718,25 @@ pub(crate) fn plural(n: u64, what: &str) -> String {
     }
 }
 
+/// Watches SIGINT (Ctrl-C) and SIGTERM (`kill`) with `cb`: both start the
+/// graceful shutdown. Called before anything listens, so that a SIGINT
+/// right after the listening line is caught. The two handles, for a
+/// caller that unrefs them.
+pub(crate) fn watch_shutdown_signals<D: 'static>(
+    lp: &mut Loop<D>,
+    cb: impl FnMut(&mut Loop<D>, &mut D, i32) + Clone + 'static,
+) -> Result<[SignalId; 2]> {
+    let mut watch = |sig| {
+        let h = lp
+            .signal_init()
+            .map_err(|e| Error::core("watch signals", &e))?;
+        lp.signal_start(h, sig, cb.clone())
+            .map_err(|e| Error::core("watch signals", &e))?;
+        Ok(h)
+    };
+    Ok([watch(libc::SIGINT)?, watch(libc::SIGTERM)?])
+}
+
 fn on_signal(lp: &mut Loop<Control>, c: &mut Control, signum: i32) {
     let name = if signum == libc::SIGTERM {
         "SIGTERM"
@@ -808,13 +827,7 @@ pub fn serve(cfg: &ServeConfig, on_listening: impl FnOnce(SocketAddr)) -> Result
     let workers = cfg.workers.max(1);
     let mut lp: Loop<Control> = Loop::new().map_err(|e| Error::core("create the loop", &e))?;
     // Signals first: a SIGINT right after the listening line is caught.
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        let h = lp
-            .signal_init()
-            .map_err(|e| Error::core("watch signals", &e))?;
-        lp.signal_start(h, sig, on_signal)
-            .map_err(|e| Error::core("watch signals", &e))?;
-    }
+    watch_shutdown_signals(&mut lp, on_signal)?;
     let done = lp
         .async_init(on_worker_done)
         .map_err(|e| Error::core("create the worker handle", &e))?;

@@ -21,7 +21,7 @@
 
 use super::{Counts, Msg, CHANNEL_FD};
 use crate::error::{Error, Result};
-use crate::server::{plural, say, Exit, ServeConfig, Summary};
+use crate::server::{plural, say, watch_shutdown_signals, Exit, ServeConfig, Summary};
 use loop_core::{Loop, RunMode, TimerId};
 use loop_process::{spawn, Channel, Process, SendHandle, SpawnOptions, Stdio};
 use std::ffi::OsString;
@@ -565,13 +565,7 @@ pub fn serve(
     let n = cfg.processes.max(1);
     let mut lp: Loop<Primary> = Loop::new().map_err(|e| Error::core("create the loop", &e))?;
     // Signals first: a SIGINT right after the listening line is caught.
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        let h = lp
-            .signal_init()
-            .map_err(|e| Error::core("watch signals", &e))?;
-        lp.signal_start(h, sig, on_signal)
-            .map_err(|e| Error::core("watch signals", &e))?;
-    }
+    watch_shutdown_signals(&mut lp, on_signal)?;
     let (listener, addr, udp) = bind(cfg.serve.addr, cfg.serve.udp)?;
     let mut p = Primary {
         slots: (0..n).map(|_| Slot::default()).collect(),

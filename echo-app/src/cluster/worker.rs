@@ -162,12 +162,8 @@ pub fn run(cfg: &WorkerConfig) -> Result<()> {
     });
     ch.on_disconnect(&mut lp, |lp, w: &mut Worker, _| on_disconnect(lp, w));
     // Ctrl-C signals the whole process group: drain, as the primary asks.
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        let h = lp
-            .signal_init()
-            .map_err(|e| Error::core("watch signals", &e))?;
-        lp.signal_start(h, sig, |lp, w, _| server::begin_shutdown(lp, w))
-            .map_err(|e| Error::core("watch signals", &e))?;
+    // Unref'd: the worker lives as long as its channel and connections.
+    for h in server::watch_shutdown_signals(&mut lp, |lp, w, _| server::begin_shutdown(lp, w))? {
         let _ = lp.unref(h);
     }
     let every = cfg.stats_every.map_or(COUNTS_EVERY_MS, |d| {
