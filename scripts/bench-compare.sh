@@ -13,7 +13,7 @@ cargo build --release --quiet -p loop-tests --bin loop-bench
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for _ in $(seq "$rounds"); do
-  ./target/release/loop-bench | sed 's/^/ours /' >>"$out"
+  "${CARGO_TARGET_DIR:-target}"/release/loop-bench | sed 's/^/ours /' >>"$out"
   scripts/bench-peers.sh 2>/dev/null | grep -v '^#' >>"$out"
 done
 

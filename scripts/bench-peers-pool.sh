@@ -43,7 +43,7 @@ if [[ $mode == callgrind ]] && ! command -v valgrind >/dev/null; then
 fi
 
 cargo build --release --quiet -p loop-tests --bin loop-bench
-ours=./target/release/loop-bench
+ours="${CARGO_TARGET_DIR:-target}"/release/loop-bench
 before=${BEFORE:-}
 
 build_dir="$(mktemp -d "${TMPDIR:-/tmp}/bench-peers-pool.XXXXXX")"

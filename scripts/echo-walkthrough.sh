@@ -86,5 +86,5 @@ pass() { # LOG_FILE SERVER_COMMAND
 }
 
 pass "$out/fd.txt" "cargo run --release -p echo-app"
-pass "$out/fd-strace.txt" "NO_COLOR=1 strace -f -tt -s 120 -o $out/strace.txt target/release/echo-app --log loop_core=trace,loop_net=trace,echo_app=trace 2>$out/log.txt"
+pass "$out/fd-strace.txt" "NO_COLOR=1 strace -f -tt -s 120 -o $out/strace.txt ${CARGO_TARGET_DIR:-target}/release/echo-app --log loop_core=trace,loop_net=trace,echo_app=trace 2>$out/log.txt"
 echo "wrote $out/fd.txt, $out/strace.txt, $out/log.txt"

@@ -18,7 +18,7 @@ secs="${1:-600}"
 cd "$(dirname "$0")/.."
 
 cargo build --release --quiet -p echo-app
-app=target/release/echo-app
+app="${CARGO_TARGET_DIR:-target}/release/echo-app"
 work="$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")"
 pids=()
 server=""
