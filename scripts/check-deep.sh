@@ -68,7 +68,7 @@ for l in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == sys.argv[1]:
         print(m["executable"])' "$2" | tail -1)"
   [[ -n "$bin" ]] || { echo "no test binary for $1/$2"; return 1; }
-  LOOP_TEST_TIME_SCALE=30 valgrind -q --error-exitcode=1 --leak-check=no "$bin" --test-threads=2 2>&1 |
+  LOOP_TEST_TIME_SCALE=30 valgrind -q --fair-sched=yes --error-exitcode=1 --leak-check=no "$bin" --test-threads=2 2>&1 |
     grep -E '^==|test result|FAILED|panicked' | tail -5
   return "${PIPESTATUS[0]}"
 }
